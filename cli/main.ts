@@ -1,0 +1,36 @@
+/**
+ * The `token-factory` command. Errors end the process with a one-line message and a
+ * non-zero status; a bad config lists every bad field with its path.
+ */
+import { Command, CommanderError } from 'commander';
+import { TokenFactoryError, ConfigError } from '../core/errors.js';
+import { registerIngest } from './commands/ingest.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerReport } from './commands/report.js';
+import { registerStatus } from './commands/status.js';
+
+const program = new Command('token-factory')
+  .description('economics of an AI token factory: tokens per GPU-hour, cost per million tokens, latency, tenants, revenue per GPU')
+  .exitOverride()
+  .showHelpAfterError();
+registerIngest(program);
+registerReport(program);
+registerStatus(program);
+registerMigrate(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode;
+  } else if (e instanceof ConfigError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exitCode = 2;
+  } else if (e instanceof TokenFactoryError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exitCode = e.status === 400 ? 2 : 1;
+  } else {
+    process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
