@@ -12,7 +12,7 @@
  */
 import type { Store } from '../../core/store/open-store.js';
 import { RAW_TABLES, type RawRows, type RawTable } from '../../core/schema/otel-rows.js';
-import { qualified, ident } from '../../core/schema/ddl.js';
+import { qualified, columnIdent } from '../../core/schema/ddl.js';
 import { ddlTarget } from '../../core/schema/migrate.js';
 import { toJsonEachRow } from './json-rows.js';
 
@@ -64,7 +64,7 @@ export interface StagedLoadOptions {
 
 export class StagedLoad {
   private readonly prefix: string;
-  private readonly created = new Map<RawTable, string[]>();
+  private readonly created = new Map<RawTable, StageColumn[]>();
   private staged = new Map<RawTable, number>();
   private readonly batchRows: number;
 
@@ -80,8 +80,8 @@ export class StagedLoad {
     return `${this.prefix}_${table}`;
   }
 
-  /** Creates the staging table of `table` on first use; returns its column names. */
-  private async ensureStage(table: RawTable): Promise<string[]> {
+  /** Creates the staging table of `table` on first use; returns how to read it back. */
+  private async ensureStage(table: RawTable): Promise<StageColumn[]> {
     const known = this.created.get(table);
     if (known) return known;
     const t = ddlTarget(this.store);
@@ -90,15 +90,13 @@ export class StagedLoad {
       query_params: { db: t.database, table },
       format: 'JSONEachRow',
     });
-    const cols = await rs.json<{ name: string; type: string }>();
+    const cols = (await rs.json<{ name: string; type: string }>()).map(stageColumn);
     if (cols.length === 0) throw new Error(`raw table ${table} does not exist: run token-factory migrate`);
-    const defs = cols.map((c) => `\`${c.name}\` ${c.type.replace(/\bDateTime\b(?!64)/g, 'DateTime64(9)')}`);
     await this.store.client.command({
-      query: `CREATE TABLE IF NOT EXISTS ${qualified(t, this.stageName(table))} (${defs.join(', ')}) ENGINE = MergeTree ORDER BY tuple()`,
+      query: `CREATE TABLE IF NOT EXISTS ${qualified(t, this.stageName(table))} (${cols.map((c) => `${c.ident} ${c.stageType}`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`,
     });
-    const names = cols.map((c) => c.name);
-    this.created.set(table, names);
-    return names;
+    this.created.set(table, cols);
+    return cols;
   }
 
   /** Stages decoded rows (in batches). Nothing reaches the raw tables until commit(). */
@@ -125,14 +123,15 @@ export class StagedLoad {
       const stage = qualified(t, this.stageName(table));
       const target = qualified(t, table);
       const rule = DEDUP[table];
-      const colList = columns.map(ident).join(', ');
+      const colList = columns.map((c) => c.ident).join(', ');
+      const staged = `(SELECT ${columns.map((c) => `${c.read} AS ${c.ident}`).join(', ')} FROM ${stage})`;
       const fresh = `
-        SELECT ${colList} FROM ${stage}
+        SELECT ${colList} FROM ${staged}
         WHERE (${rule.key}) ${global}NOT IN (
           SELECT ${rule.key} FROM ${target}
-          WHERE ${rule.time} >= toDateTime((SELECT min(${rule.time}) FROM ${stage}))
-            AND ${rule.time} <= (SELECT max(${rule.time}) FROM ${stage})
-            AND ${rule.narrow} ${global}IN (SELECT ${rule.narrow} FROM ${stage}))
+          WHERE ${rule.time} >= toDateTime((SELECT min(${rule.time}) FROM ${staged}))
+            AND ${rule.time} <= (SELECT max(${rule.time}) FROM ${staged})
+            AND ${rule.narrow} ${global}IN (SELECT ${rule.narrow} FROM ${staged}))
         LIMIT 1 BY ${rule.key}`;
       const rs = await this.store.client.query({ query: `SELECT count() AS n FROM (${fresh})`, format: 'JSONEachRow' });
       const written = Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
@@ -161,6 +160,32 @@ export class StagedLoad {
     }
     this.created.clear();
   }
+}
+
+/**
+ * A raw-table column as staged: time columns are staged as Int64 unix nanoseconds
+ * (what decoders produce, exact) and converted to the raw table's type on the way out.
+ */
+interface StageColumn {
+  ident: string;
+  stageType: string;
+  /** SQL reading the staged column as the raw table's type */
+  read: string;
+}
+
+const NS_TO: Record<string, (x: string) => string> = {
+  'DateTime64(9)': (x) => `fromUnixTimestamp64Nano(${x})`,
+  DateTime: (x) => `toDateTime(intDiv(${x}, 1000000000))`,
+};
+
+function stageColumn(c: { name: string; type: string }): StageColumn {
+  const ident = columnIdent(c.name);
+  const scalar = NS_TO[c.type];
+  if (scalar) return { ident, stageType: 'Int64', read: scalar(ident) };
+  const inner = /^Array\((.*)\)$/.exec(c.type)?.[1];
+  const element = inner !== undefined ? NS_TO[inner] : undefined;
+  if (element) return { ident, stageType: 'Array(Int64)', read: `arrayMap(x -> ${element('x')}, ${ident})` };
+  return { ident, stageType: c.type, read: ident };
 }
 
 async function drain(r: { stream: NodeJS.ReadableStream }): Promise<void> {

@@ -35,6 +35,12 @@ function onCluster(t: DdlTarget): string {
   return t.cluster ? ` ON CLUSTER ${ident(t.cluster)}` : '';
 }
 
+/** A column name as system.columns lists it (Nested sub-columns carry a dot). */
+export function columnIdent(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(name)) throw new Error(`not a plain column name: ${name}`);
+  return `\`${name}\``;
+}
+
 export function qualified(t: DdlTarget, table: string): string {
   return `${ident(t.database)}.${ident(table)}`;
 }

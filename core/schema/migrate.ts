@@ -33,7 +33,7 @@ export async function migrate(store: Store, migrations: readonly Migration[] = M
     for (const sql of m.statements(t)) await store.client.command({ query: sql });
     await store.client.insert({
       table: qualified(t, MIGRATIONS_TABLE.name),
-      values: [{ version: m.version, name: m.name, applied_at: new Date().toISOString() }],
+      values: [{ version: m.version, name: m.name, applied_at: new Date().toISOString().replace('T', ' ').replace('Z', '') }],
       format: 'JSONEachRow',
     });
     applied.push({ version: m.version, name: m.name });

@@ -27,7 +27,6 @@ export interface Store {
 /** Settings every query runs with: UTC everywhere (KPIS.md: time is UTC). */
 const SETTINGS: ClickHouseSettings = {
   session_timezone: 'UTC',
-  date_time_input_format: 'best_effort',
 };
 
 export interface OpenStoreOptions {
