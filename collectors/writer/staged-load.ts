@@ -7,8 +7,9 @@
  * A load interrupted between tables is completed by running it again: what was
  * already moved is recognised as a duplicate.
  *
- * Staging tables keep nanosecond `DateTime64(9)` where the raw table has `DateTime`
- * (metrics), so decoders can hand over nanosecond strings; the final INSERT narrows.
+ * Staging tables hold time columns as Int64 unix nanoseconds, exactly as decoders
+ * hand them over; the final INSERT converts to the raw table's DateTime64(9) or
+ * DateTime (seconds, the metrics tables' resolution).
  */
 import type { Store } from '../../core/store/open-store.js';
 import { RAW_TABLES, type RawRows, type RawTable } from '../../core/schema/otel-rows.js';

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): passes on a fresh machine by itself. It installs the
+# npm dependencies when they are missing, builds, type-checks and runs every test.
+# Debian packages that later tests need (chromium, prometheus for promtool) are
+# installed here when missing, with apt-get, once they are needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules/chdb ]; then
+  echo "== npm ci (dependencies missing)"
+  npm ci
+fi
+
+echo "== build"
+npm run build --silent
+echo "== typecheck"
+npx tsc -p tsconfig.json --noEmit
+echo "== tests"
+npx vitest run
