@@ -8,6 +8,7 @@ import { registerIngest } from './commands/ingest.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerReport } from './commands/report.js';
 import { registerStatus } from './commands/status.js';
+import { registerServe } from './commands/serve.js';
 
 const program = new Command('token-factory')
   .description('economics of an AI token factory: tokens per GPU-hour, cost per million tokens, latency, tenants, revenue per GPU')
@@ -17,6 +18,7 @@ registerIngest(program);
 registerReport(program);
 registerStatus(program);
 registerMigrate(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

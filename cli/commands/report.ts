@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { tokenUsage, USAGE_DIMENSIONS, type UsageDimension } from '../../pipelines/kpi/token-usage.js';
 import { BadRequestError } from '../../core/errors.js';
-import { config, format, parseTime, withStore, type CommonOptions } from '../context.js';
+import { config, format, getFromApi, holderApi, parseTime, withStore, type CommonOptions } from '../context.js';
+import type { UsageResult } from '../../pipelines/kpi/token-usage.js';
 import { render, type Column } from '../output.js';
 
 interface ReportOptions extends CommonOptions {
@@ -26,9 +27,12 @@ export function registerReport(program: Command): void {
       const from = parseTime('--from', opts.from);
       const to = parseTime('--to', opts.to);
       const loaded = config(opts);
-      const result = await withStore(loaded, 'report', (store) =>
-        tokenUsage(store, loaded.config, { by: by as UsageDimension[], ...(from ? { from } : {}), ...(to ? { to } : {}) }),
-      );
+      const api = holderApi(loaded);
+      const result = api
+        ? await getFromApi<UsageResult>(api, '/api/v1/report', { by: by.join(','), from: from?.toISOString(), to: to?.toISOString() })
+        : await withStore(loaded, 'report', (store) =>
+            tokenUsage(store, loaded.config, { by: by as UsageDimension[], ...(from ? { from } : {}), ...(to ? { to } : {}) }),
+          );
       const columns: Column[] = [
         ...by.map((d) => ({ key: d })),
         { key: 'requests', kind: 'int' as const },

@@ -100,6 +100,20 @@ export class StagedLoad {
     return cols;
   }
 
+  /**
+   * For loaders that fill staging inside the engine (`INSERT INTO <stage> SELECT …`):
+   * the qualified staging table of `table` and its columns as staged (times as Int64
+   * unix ns). Call `noteStaged` with the rows added.
+   */
+  async stagingTable(table: RawTable): Promise<{ name: string; columns: readonly { ident: string; stageType: string }[] }> {
+    const columns = await this.ensureStage(table);
+    return { name: qualified(ddlTarget(this.store), this.stageName(table)), columns };
+  }
+
+  noteStaged(table: RawTable, rows: number): void {
+    this.staged.set(table, (this.staged.get(table) ?? 0) + rows);
+  }
+
   /** Stages decoded rows (in batches). Nothing reaches the raw tables until commit(). */
   async add(rows: Partial<RawRows>): Promise<void> {
     for (const table of RAW_TABLES) {
@@ -193,4 +207,20 @@ async function drain(r: { stream: NodeJS.ReadableStream }): Promise<void> {
   for await (const _ of r.stream) {
     // exec returns a stream even for INSERT; it must be consumed to release the request
   }
+}
+
+/**
+ * Drops staging tables left by a process that died mid-load. Only for the embedded
+ * store: one process holds it, so every staging table of another pid is stale.
+ */
+export async function dropStaleStaging(store: Store): Promise<number> {
+  if (store.kind !== 'embedded') return 0;
+  const rs = await store.client.query({
+    query: "SELECT name FROM system.tables WHERE database = currentDatabase() AND startsWith(name, 'tf_stage_') AND NOT startsWith(name, {mine:String})",
+    query_params: { mine: `tf_stage_${process.pid}_` },
+    format: 'JSONEachRow',
+  });
+  const names = (await rs.json<{ name: string }>()).map((r) => r.name);
+  for (const name of names) await store.client.command({ query: `DROP TABLE IF EXISTS ${columnIdent(name)}` });
+  return names.length;
 }

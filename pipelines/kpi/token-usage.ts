@@ -28,6 +28,8 @@ export interface UsageQuery {
   /** [from, to) as Date; undefined → the data's own range */
   from?: Date;
   to?: Date;
+  /** only this tenant's requests (tenant-scoped API keys) */
+  tenant?: string;
 }
 
 export interface UsageRow {
@@ -74,10 +76,11 @@ export async function tokenUsage(store: Store, config: Config, q: UsageQuery): P
   const sql = `
     SELECT ${[...dims, 'count() AS requests', 'sum(input) AS input_tokens', 'sum(output) AS output_tokens', 'input_tokens + output_tokens AS tokens', 'countIf(is_error) AS errors'].join(',\n      ')}
     FROM (${requestsSql(table)})
+    ${q.tenant !== undefined ? 'WHERE tenant = {tenant:String}' : ''}
     ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : ''}`;
   const rs = await store.client.query({
     query: sql,
-    query_params: { tenant_attribute: config.attribution.tenant_attribute, from: window.fromNs, to: window.toNs },
+    query_params: { tenant_attribute: config.attribution.tenant_attribute, from: window.fromNs, to: window.toNs, tenant: q.tenant ?? '' },
     format: 'JSONEachRow',
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0, log_comment: 'kpi:token_usage' },
   });

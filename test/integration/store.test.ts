@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { openStore, type Store } from '../../core/store/open-store.js';
 import { migrate } from '../../core/schema/migrate.js';
 import { MIGRATIONS } from '../../core/schema/migrations.js';
-import { StagedLoad } from '../../collectors/writer/staged-load.js';
+import { StagedLoad, dropStaleStaging } from '../../collectors/writer/staged-load.js';
 import { readStoreHolder } from '../../core/store/store-lock.js';
 import { spanRow, gaugeRow } from '../helpers/rows.js';
 
@@ -109,5 +109,17 @@ describe('holder record', () => {
     expect(readStoreHolder(dir)).toMatchObject({ pid: process.pid, command: 'test', api_url: null });
     store.advertiseApi('http://127.0.0.1:18080');
     expect(readStoreHolder(dir)?.api_url).toBe('http://127.0.0.1:18080');
+  });
+});
+
+describe('stale staging', () => {
+  it('drops staging tables of other processes, keeps this one\'s', async () => {
+    await store.client.command({ query: 'CREATE TABLE tf_stage_999999_1_otel_traces (x UInt8) ENGINE = MergeTree ORDER BY tuple()' });
+    const mine = new StagedLoad(store);
+    await mine.add({ otel_traces: [spanRow({ TraceId: '33333333333333333333333333333333' })] });
+    expect(await dropStaleStaging(store)).toBe(1);
+    expect((await mine.commit()).otel_traces).toEqual({ staged: 1, written: 1 });
+    await mine.dispose();
+    expect(await rows("SELECT count() AS n FROM system.tables WHERE name LIKE 'tf_stage_%'")).toEqual([{ n: 0 }]);
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * OTLP/protobuf export requests (`/v1/traces`, `/v1/metrics` bodies, after gunzip) to the
+ * generated protobuf message objects, decoded by the protobufjs code generated from the
+ * official opentelemetry-proto definitions.
+ *
+ * protobufjs' failures become a `DecodeError` with the byte offset where the reader
+ * stopped. It does not check everything Go's decoder checks (a field overrunning its
+ * enclosing message's length, the wire type of a known field, UTF-8 of strings); id
+ * lengths and enum values are checked when mapping to rows.
+ */
+import { DecodeError } from '../../core/errors.js';
+import {
+  createReader,
+  ExportMetricsServiceRequestType,
+  ExportTraceServiceRequestType,
+  type ExportMetricsServiceRequest,
+  type ExportTraceServiceRequest,
+  type MessageType,
+} from './otlp-proto.js';
+
+export function decodeTracesProtobuf(bytes: Uint8Array): ExportTraceServiceRequest {
+  return decodeProtobuf(bytes, ExportTraceServiceRequestType);
+}
+
+export function decodeMetricsProtobuf(bytes: Uint8Array): ExportMetricsServiceRequest {
+  return decodeProtobuf(bytes, ExportMetricsServiceRequestType);
+}
+
+function decodeProtobuf<T>(bytes: Uint8Array, type: MessageType<T>): T {
+  const reader = createReader(bytes);
+  try {
+    return type.decode(reader);
+  } catch (e) {
+    throw new DecodeError(protobufReason(e), { byteOffset: Math.min(reader.pos, bytes.length) }, { cause: e });
+  }
+}
+
+/** A reason a sender can act on, from protobufjs' error. */
+function protobufReason(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof RangeError && message.startsWith('index out of range')) {
+    return 'truncated payload: a field runs past the end of the message';
+  }
+  const wireType = /^invalid wire type (\d+)/.exec(message);
+  if (wireType) return `invalid wire type ${wireType[1]}`;
+  if (message === 'invalid varint encoding') return 'invalid varint encoding (more than 10 bytes)';
+  if (message === 'maximum nesting depth exceeded' || (e instanceof RangeError && message.includes('call stack'))) {
+    return 'nested too deeply';
+  }
+  return `invalid protobuf: ${message}`;
+}

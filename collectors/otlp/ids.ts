@@ -1,0 +1,57 @@
+/**
+ * Trace and span ids: bytes on the OTLP wire, hex in OTLP/JSON and in the rows.
+ */
+import { DecodeError } from '../../core/errors.js';
+
+/** Bytes of a trace id and of a span id (OTLP: 16 and 8, or empty for "no id"). */
+export const TRACE_ID_BYTES = 16;
+export const SPAN_ID_BYTES = 8;
+
+const BYTE_TO_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lowercase hex of `bytes`. */
+export function bytesToHex(bytes: Uint8Array): string {
+  let hex = '';
+  for (let i = 0; i < bytes.length; i++) hex += BYTE_TO_HEX[bytes[i]!]!;
+  return hex;
+}
+
+/**
+ * The id as the clickhouseexporter writes span, parent and link ids
+ * (`traceutil.TraceIDToHexOrEmptyString`): lowercase hex, or "" when the id is absent or
+ * all zeros (pdata's "empty" id).
+ */
+export function idToHexOrEmpty(id: Uint8Array | null): string {
+  if (id === null || id.every((b) => b === 0)) return '';
+  return bytesToHex(id);
+}
+
+/**
+ * The id as the clickhouseexporter writes exemplar ids (`hex.EncodeToString(id[:])` of a
+ * fixed-size pdata id): always `size` bytes of hex, zeros when absent.
+ */
+export function idToFixedHex(id: Uint8Array | null, size: number): string {
+  if (id === null || id.length === 0) return '00'.repeat(size);
+  return bytesToHex(id);
+}
+
+/**
+ * `id` if it is absent, empty or exactly `size` bytes; pdata refuses other lengths when it
+ * unmarshals a request (the collector answers 400), so a DecodeError at `path` here.
+ */
+export function checkIdLength(id: Uint8Array | null, size: number, path: string): Uint8Array | null {
+  if (id !== null && id.length !== 0 && id.length !== size) {
+    throw new DecodeError(`expected an id of ${size} bytes, got ${id.length}`, { path });
+  }
+  return id;
+}
+
+const HEX_DIGITS = /^[0-9a-fA-F]*$/;
+
+/** The bytes of an even-length hex string (either case), or `undefined` if it is not hex. */
+export function hexToBytes(hex: string): Uint8Array | undefined {
+  if (hex.length % 2 !== 0 || !HEX_DIGITS.test(hex)) return undefined;
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
