@@ -10,6 +10,7 @@
  *   marshal fails and the exporter ignores the error);
  * - an empty value as "" (or `null` inside an array or kvlist).
  */
+import { DecodeError } from '../../core/errors.js';
 import type { Attributes } from '../../core/schema/otel-rows.js';
 import { compareGoStrings, formatGoFloat, goFloatAsString, goJsonString } from './go-format.js';
 import { i64ToDecimal } from './int64.js';
@@ -34,7 +35,13 @@ export function anyValueAsString(v: AnyValue | null): string {
       return Buffer.from(v.bytesValue!.buffer, v.bytesValue!.byteOffset, v.bytesValue!.byteLength).toString('base64');
     case 'arrayValue':
     case 'kvlistValue':
-      return anyValueToGoJson(v) ?? '';
+      try {
+        return anyValueToGoJson(v) ?? '';
+      } catch (e) {
+        // the decoders take nesting the recursive rendering cannot walk
+        if (e instanceof RangeError && e.message.includes('call stack')) throw new DecodeError('attribute value nested too deeply');
+        throw e;
+      }
     default:
       return '';
   }

@@ -41,9 +41,6 @@ const SIGNAL_KEYS: ReadonlyMap<string, OtlpJsonSignal> = new Map([
   ['resourceLogs', 'logs'],
 ]);
 
-/** A parsed document, or its text (UTF-8 bytes or a string). */
-export type OtlpJsonInput = string | Uint8Array | object;
-
 /** Parses OTLP/JSON text; a syntax error is a `DecodeError` with line and column. */
 export function parseOtlpJson(payload: string | Uint8Array): unknown {
   return parseJsonText(typeof payload === 'string' ? payload : new TextDecoder().decode(payload));
@@ -56,16 +53,27 @@ export function detectOtlpJsonSignal(doc: unknown): OtlpJsonSignal {
   throw new DecodeError('not an OTLP/JSON export request: no resourceSpans, resourceMetrics or resourceLogs at the top level');
 }
 
-export function decodeTracesJson(input: OtlpJsonInput): ExportTraceServiceRequest {
-  return decodeJson(input, 'traces', ExportTraceServiceRequestType);
+/** OTLP/JSON text (a string or UTF-8 bytes) of a trace export request. */
+export function decodeTracesJson(text: string | Uint8Array): ExportTraceServiceRequest {
+  return decodeTracesJsonDocument(parseOtlpJson(text));
 }
 
-export function decodeMetricsJson(input: OtlpJsonInput): ExportMetricsServiceRequest {
-  return decodeJson(input, 'metrics', ExportMetricsServiceRequestType);
+/** An already parsed OTLP/JSON trace export request (not modified). */
+export function decodeTracesJsonDocument(doc: unknown): ExportTraceServiceRequest {
+  return decodeDocument(doc, 'traces', ExportTraceServiceRequestType);
 }
 
-function decodeJson<T>(input: OtlpJsonInput, signal: OtlpJsonSignal, type: MessageType<T>): T {
-  const doc = typeof input === 'string' || input instanceof Uint8Array ? parseOtlpJson(input) : input;
+/** OTLP/JSON text (a string or UTF-8 bytes) of a metrics export request. */
+export function decodeMetricsJson(text: string | Uint8Array): ExportMetricsServiceRequest {
+  return decodeMetricsJsonDocument(parseOtlpJson(text));
+}
+
+/** An already parsed OTLP/JSON metrics export request (not modified). */
+export function decodeMetricsJsonDocument(doc: unknown): ExportMetricsServiceRequest {
+  return decodeDocument(doc, 'metrics', ExportMetricsServiceRequestType);
+}
+
+function decodeDocument<T>(doc: unknown, signal: OtlpJsonSignal, type: MessageType<T>): T {
   checkSignal(doc, signal);
   try {
     const prepared = prepareValue(doc, []) as Record<string, unknown>;
@@ -254,16 +262,17 @@ function locateVerifyError(type: MessageType<unknown>, doc: Record<string, unkno
   let path = '';
   for (const field of fields) {
     if (!isJsonObject(node) || !Object.hasOwn(node, field)) break; // a oneof name ("value", "data"), not a key
+    const parent = node;
     path += path === '' ? field : `.${field}`;
-    let child = node[field];
+    let child = parent[field];
     if (Array.isArray(child)) {
       const all = child;
       const at = all.findIndex((element) => {
-        node[field] = [element];
+        parent[field] = [element];
         return type.verify(doc) === problem;
       });
       if (at === -1) {
-        node[field] = all;
+        parent[field] = all;
         break;
       }
       path += `[${at}]`;

@@ -5,7 +5,12 @@
  */
 import { DecodeError } from '../../core/errors.js';
 import { emptyRawRows, type RawRows } from '../../core/schema/otel-rows.js';
-import { decodeMetricsJson, decodeTracesJson, detectOtlpJsonSignal, parseOtlpJson } from './decode-json.js';
+import {
+  decodeMetricsJsonDocument,
+  decodeTracesJsonDocument,
+  detectOtlpJsonSignal,
+  parseOtlpJson,
+} from './decode-json.js';
 import { decodeMetricsProtobuf, decodeTracesProtobuf } from './decode-protobuf.js';
 import { metricsToRows } from './metrics-to-rows.js';
 import { tracesToRows } from './traces-to-rows.js';
@@ -32,9 +37,9 @@ export function decodeOtlp(payload: Uint8Array | string, options: DecodeOtlpOpti
   const signal = options.signal ?? detectOtlpJsonSignal(doc);
   switch (signal) {
     case 'traces':
-      return withTraces(tracesToRows(decodeTracesJson(doc)));
+      return withTraces(tracesToRows(decodeTracesJsonDocument(doc)));
     case 'metrics':
-      return withMetrics(metricsToRows(decodeMetricsJson(doc)));
+      return withMetrics(metricsToRows(decodeMetricsJsonDocument(doc)));
     default:
       throw new DecodeError(`OTLP ${signal} are not decoded into rows (only traces and metrics)`);
   }

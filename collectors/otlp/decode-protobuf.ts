@@ -19,11 +19,15 @@ import {
 } from './otlp-proto.js';
 
 export function decodeTracesProtobuf(bytes: Uint8Array): ExportTraceServiceRequest {
-  return decodeProtobuf(bytes, ExportTraceServiceRequestType);
+  const request = decodeProtobuf(bytes, ExportTraceServiceRequestType);
+  if (bytes.length > 0 && request.resourceSpans.length === 0) throw notAnExport('trace', 'resourceSpans');
+  return request;
 }
 
 export function decodeMetricsProtobuf(bytes: Uint8Array): ExportMetricsServiceRequest {
-  return decodeProtobuf(bytes, ExportMetricsServiceRequestType);
+  const request = decodeProtobuf(bytes, ExportMetricsServiceRequestType);
+  if (bytes.length > 0 && request.resourceMetrics.length === 0) throw notAnExport('metrics', 'resourceMetrics');
+  return request;
 }
 
 function decodeProtobuf<T>(bytes: Uint8Array, type: MessageType<T>): T {
@@ -33,6 +37,17 @@ function decodeProtobuf<T>(bytes: Uint8Array, type: MessageType<T>): T {
   } catch (e) {
     throw new DecodeError(protobufReason(e), { byteOffset: Math.min(reader.pos, bytes.length) }, { cause: e });
   }
+}
+
+/**
+ * A non-empty body that holds only unknown fields. Protobuf would accept it as an empty
+ * request, but no OTLP sender writes one: it is another message (or noise), and accepting
+ * it would answer 200 for data silently dropped. (An empty body is a valid empty request.)
+ */
+function notAnExport(signal: string, field: string): DecodeError {
+  return new DecodeError(`not an OTLP ${signal} export request: ${field} (field 1) is missing from a non-empty payload`, {
+    byteOffset: 0,
+  });
 }
 
 /** A reason a sender can act on, from protobufjs' error. */

@@ -22,8 +22,10 @@ export function bytesToHex(bytes: Uint8Array): string {
  * all zeros (pdata's "empty" id).
  */
 export function idToHexOrEmpty(id: Uint8Array | null): string {
-  if (id === null || id.every((b) => b === 0)) return '';
-  return bytesToHex(id);
+  if (id === null) return '';
+  let nonZero = false;
+  for (let i = 0; i < id.length && !nonZero; i++) nonZero = id[i] !== 0;
+  return nonZero ? bytesToHex(id) : '';
 }
 
 /**
@@ -36,14 +38,15 @@ export function idToFixedHex(id: Uint8Array | null, size: number): string {
 }
 
 /**
- * `id` if it is absent, empty or exactly `size` bytes; pdata refuses other lengths when it
- * unmarshals a request (the collector answers 400), so a DecodeError at `path` here.
+ * Whether `id` is absent, empty or exactly `size` bytes. pdata refuses other lengths when
+ * it unmarshals a request (the collector answers 400): see {@link idLengthError}.
  */
-export function checkIdLength(id: Uint8Array | null, size: number, path: string): Uint8Array | null {
-  if (id !== null && id.length !== 0 && id.length !== size) {
-    throw new DecodeError(`expected an id of ${size} bytes, got ${id.length}`, { path });
-  }
-  return id;
+export function hasIdLength(id: Uint8Array | null, size: number): boolean {
+  return id === null || id.length === 0 || id.length === size;
+}
+
+export function idLengthError(id: Uint8Array | null, size: number, path: string): DecodeError {
+  return new DecodeError(`expected an id of ${size} bytes, got ${id?.length ?? 0}`, { path });
 }
 
 const HEX_DIGITS = /^[0-9a-fA-F]*$/;

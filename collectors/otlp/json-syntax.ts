@@ -17,7 +17,7 @@ export function parseJsonText(text: string): unknown {
     const offset = stated ? Number(stated[1]) : jsonErrorOffset(text);
     const reason = e.message
       .replace(/ in JSON at position \d+.*$/s, '')
-      .replace(/, ".*" is not valid JSON$/s, '');
+      .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '');
     throw new DecodeError(`invalid JSON: ${reason}`, lineAndColumn(text, offset), { cause: e });
   }
 }

@@ -15,7 +15,7 @@
 import { DecodeError } from '../../core/errors.js';
 import { emptyRawRows, type MetricRowBase, type RawRows } from '../../core/schema/otel-rows.js';
 import { attributesToMap, serviceNameOf } from './attributes.js';
-import { checkIdLength, idToFixedHex, SPAN_ID_BYTES, TRACE_ID_BYTES } from './ids.js';
+import { hasIdLength, idLengthError, idToFixedHex, SPAN_ID_BYTES, TRACE_ID_BYTES } from './ids.js';
 import { i64ToNumber, u64ToDecimal, u64ToNumber } from './int64.js';
 import {
   AggregationTemporalityValues,
@@ -50,48 +50,60 @@ export function metricsToRows(request: ExportMetricsServiceRequest): MetricRows 
   const { otel_traces: _, ...rows } = emptyRawRows();
   request.resourceMetrics.forEach((resourceMetrics, i) => {
     const resourceAttributes = resourceMetrics.resource?.attributes ?? [];
-    const serviceName = serviceNameOf(resourceAttributes);
+    const resource = {
+      ResourceAttributes: attributesToMap(resourceAttributes),
+      ResourceSchemaUrl: resourceMetrics.schemaUrl ?? '',
+      ServiceName: serviceNameOf(resourceAttributes),
+    };
     resourceMetrics.scopeMetrics.forEach((scopeMetrics, j) => {
       const scope = scopeMetrics.scope;
+      const scopeColumns = {
+        ...resource,
+        ScopeName: scope?.name ?? '',
+        ScopeVersion: scope?.version ?? '',
+        ScopeAttributes: attributesToMap(scope?.attributes ?? []),
+        ScopeDroppedAttrCount: scope?.droppedAttributesCount ?? 0,
+        ScopeSchemaUrl: scopeMetrics.schemaUrl ?? '',
+      };
       scopeMetrics.metrics.forEach((metric, k) => {
-        const path = `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}]`;
-        const common = (): MetricColumns => ({
-          ResourceAttributes: attributesToMap(resourceAttributes),
-          ResourceSchemaUrl: resourceMetrics.schemaUrl ?? '',
-          ScopeName: scope?.name ?? '',
-          ScopeVersion: scope?.version ?? '',
-          ScopeAttributes: attributesToMap(scope?.attributes ?? []),
-          ScopeDroppedAttrCount: scope?.droppedAttributesCount ?? 0,
-          ScopeSchemaUrl: scopeMetrics.schemaUrl ?? '',
-          ServiceName: serviceName,
+        const columns: MetricColumns = {
+          ...scopeColumns,
           MetricName: metric.name ?? '',
           MetricDescription: metric.description ?? '',
           MetricUnit: metric.unit ?? '',
-        });
-        appendMetric(rows, metric, common, path);
+        };
+        appendMetric(rows, metric, columns, `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}]`);
       });
     });
   });
   return rows;
 }
 
-function appendMetric(rows: MetricRows, metric: Metric, common: () => MetricColumns, path: string): void {
+/** The columns one metric's points share, with the attribute maps copied for each row. */
+function shared(columns: MetricColumns): MetricColumns {
+  return { ...columns, ResourceAttributes: { ...columns.ResourceAttributes }, ScopeAttributes: { ...columns.ScopeAttributes } };
+}
+
+function appendMetric(rows: MetricRows, metric: Metric, columns: MetricColumns, path: string): void {
   switch (metric.data) {
     case 'gauge':
       metric.gauge!.dataPoints.forEach((dp, p) => {
-        const at = `${path}.gauge.dataPoints[${p}]`;
-        rows.otel_metrics_gauge.push({ ...common(), ...pointColumns(dp), ...exemplarColumns(dp.exemplars, at), Value: numberValue(dp) });
+        rows.otel_metrics_gauge.push({
+          ...shared(columns),
+          ...pointColumns(dp),
+          ...exemplarColumns(dp.exemplars, path, 'gauge', p),
+          Value: numberValue(dp),
+        });
       });
       return;
     case 'sum': {
       const sum = metric.sum!;
       const temporality = checkedTemporality(sum.aggregationTemporality, `${path}.sum`);
       sum.dataPoints.forEach((dp, p) => {
-        const at = `${path}.sum.dataPoints[${p}]`;
         rows.otel_metrics_sum.push({
-          ...common(),
+          ...shared(columns),
           ...pointColumns(dp),
-          ...exemplarColumns(dp.exemplars, at),
+          ...exemplarColumns(dp.exemplars, path, 'sum', p),
           Value: numberValue(dp),
           AggregationTemporality: temporality,
           IsMonotonic: sum.isMonotonic ?? false,
@@ -103,11 +115,10 @@ function appendMetric(rows: MetricRows, metric: Metric, common: () => MetricColu
       const histogram = metric.histogram!;
       const temporality = checkedTemporality(histogram.aggregationTemporality, `${path}.histogram`);
       histogram.dataPoints.forEach((dp, p) => {
-        const at = `${path}.histogram.dataPoints[${p}]`;
         rows.otel_metrics_histogram.push({
-          ...common(),
+          ...shared(columns),
           ...pointColumns(dp),
-          ...exemplarColumns(dp.exemplars, at),
+          ...exemplarColumns(dp.exemplars, path, 'histogram', p),
           Count: u64ToNumber(dp.count),
           Sum: dp.sum ?? 0,
           BucketCounts: dp.bucketCounts.map(u64ToNumber),
@@ -123,11 +134,10 @@ function appendMetric(rows: MetricRows, metric: Metric, common: () => MetricColu
       const histogram = metric.exponentialHistogram!;
       const temporality = checkedTemporality(histogram.aggregationTemporality, `${path}.exponentialHistogram`);
       histogram.dataPoints.forEach((dp, p) => {
-        const at = `${path}.exponentialHistogram.dataPoints[${p}]`;
         rows.otel_metrics_exponential_histogram.push({
-          ...common(),
+          ...shared(columns),
           ...pointColumns(dp),
-          ...exemplarColumns(dp.exemplars, at),
+          ...exemplarColumns(dp.exemplars, path, 'exponentialHistogram', p),
           Count: u64ToNumber(dp.count),
           Sum: dp.sum ?? 0,
           Scale: dp.scale ?? 0,
@@ -146,7 +156,7 @@ function appendMetric(rows: MetricRows, metric: Metric, common: () => MetricColu
     case 'summary':
       for (const dp of metric.summary!.dataPoints) {
         rows.otel_metrics_summary.push({
-          ...common(),
+          ...shared(columns),
           ...pointColumns(dp),
           Count: u64ToNumber(dp.count),
           Sum: dp.sum ?? 0,
@@ -176,7 +186,7 @@ function numberValue(point: { readonly value?: 'asDouble' | 'asInt'; readonly as
   return 0;
 }
 
-function exemplarColumns(exemplars: readonly Exemplar[], path: string): ExemplarColumns {
+function exemplarColumns(exemplars: readonly Exemplar[], metricPath: string, type: string, point: number): ExemplarColumns {
   const columns: ExemplarColumns = {
     'Exemplars.FilteredAttributes': [],
     'Exemplars.TimeUnix': [],
@@ -185,13 +195,14 @@ function exemplarColumns(exemplars: readonly Exemplar[], path: string): Exemplar
     'Exemplars.TraceId': [],
   };
   exemplars.forEach((exemplar, e) => {
+    const at = (field: string): string => `${metricPath}.${type}.dataPoints[${point}].exemplars[${e}].${field}`;
+    if (!hasIdLength(exemplar.spanId, SPAN_ID_BYTES)) throw idLengthError(exemplar.spanId, SPAN_ID_BYTES, at('spanId'));
+    if (!hasIdLength(exemplar.traceId, TRACE_ID_BYTES)) throw idLengthError(exemplar.traceId, TRACE_ID_BYTES, at('traceId'));
     columns['Exemplars.FilteredAttributes'].push(attributesToMap(exemplar.filteredAttributes));
     columns['Exemplars.TimeUnix'].push(u64ToDecimal(exemplar.timeUnixNano));
     columns['Exemplars.Value'].push(numberValue(exemplar));
-    const spanId = checkIdLength(exemplar.spanId, SPAN_ID_BYTES, `${path}.exemplars[${e}].spanId`);
-    const traceId = checkIdLength(exemplar.traceId, TRACE_ID_BYTES, `${path}.exemplars[${e}].traceId`);
-    columns['Exemplars.SpanId'].push(idToFixedHex(spanId, SPAN_ID_BYTES));
-    columns['Exemplars.TraceId'].push(idToFixedHex(traceId, TRACE_ID_BYTES));
+    columns['Exemplars.SpanId'].push(idToFixedHex(exemplar.spanId, SPAN_ID_BYTES));
+    columns['Exemplars.TraceId'].push(idToFixedHex(exemplar.traceId, TRACE_ID_BYTES));
   });
   return columns;
 }

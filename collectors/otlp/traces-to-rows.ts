@@ -12,7 +12,7 @@
 import { DecodeError } from '../../core/errors.js';
 import type { SpanRow } from '../../core/schema/otel-rows.js';
 import { attributesToMap, serviceNameOf } from './attributes.js';
-import { checkIdLength, idToHexOrEmpty, SPAN_ID_BYTES, TRACE_ID_BYTES } from './ids.js';
+import { hasIdLength, idLengthError, idToHexOrEmpty, SPAN_ID_BYTES, TRACE_ID_BYTES } from './ids.js';
 import { u64DifferenceToDecimal, u64ToDecimal } from './int64.js';
 import type { ExportTraceServiceRequest, Span } from './otlp-proto.js';
 
@@ -26,43 +26,58 @@ export function tracesToRows(request: ExportTraceServiceRequest): SpanRow[] {
   const rows: SpanRow[] = [];
   request.resourceSpans.forEach((resourceSpans, i) => {
     const resourceAttributes = resourceSpans.resource?.attributes ?? [];
-    const serviceName = serviceNameOf(resourceAttributes);
+    const resource: ResourceColumns = {
+      ServiceName: serviceNameOf(resourceAttributes),
+      ResourceAttributes: attributesToMap(resourceAttributes),
+    };
     resourceSpans.scopeSpans.forEach((scopeSpans, j) => {
-      const scopeName = scopeSpans.scope?.name ?? '';
-      const scopeVersion = scopeSpans.scope?.version ?? '';
-      scopeSpans.spans.forEach((span, k) => {
-        const path = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
-        rows.push({
-          ...spanColumns(span, path),
-          ServiceName: serviceName,
-          ResourceAttributes: attributesToMap(resourceAttributes),
-          ScopeName: scopeName,
-          ScopeVersion: scopeVersion,
-        });
-      });
+      const scope: ScopeColumns = {
+        ...resource,
+        ScopeName: scopeSpans.scope?.name ?? '',
+        ScopeVersion: scopeSpans.scope?.version ?? '',
+        path: `resourceSpans[${i}].scopeSpans[${j}]`,
+      };
+      const spans = scopeSpans.spans;
+      for (let k = 0; k < spans.length; k++) rows.push(spanToRow(spans[k]!, scope, k));
     });
   });
   return rows;
 }
 
-type SpanOwnColumns = Omit<SpanRow, 'ServiceName' | 'ResourceAttributes' | 'ScopeName' | 'ScopeVersion'>;
+type ResourceColumns = Pick<SpanRow, 'ServiceName' | 'ResourceAttributes'>;
 
-function spanColumns(span: Span, path: string): SpanOwnColumns {
+/** What every span of one ScopeSpans shares, and where they are (for errors). */
+interface ScopeColumns extends ResourceColumns, Pick<SpanRow, 'ScopeName' | 'ScopeVersion'> {
+  path: string;
+}
+
+function spanPath(scope: ScopeColumns, k: number, field: string): string {
+  return `${scope.path}.spans[${k}].${field}`;
+}
+
+function spanToRow(span: Span, scope: ScopeColumns, k: number): SpanRow {
   const kind = span.kind ?? 0;
   const spanKind = SPAN_KIND_NAMES[kind];
-  if (spanKind === undefined) throw new DecodeError(`unknown span kind ${kind}`, { path: `${path}.kind` });
+  if (spanKind === undefined) throw new DecodeError(`unknown span kind ${kind}`, { path: spanPath(scope, k, 'kind') });
   const code = span.status?.code ?? 0;
   const statusCode = STATUS_CODE_NAMES[code];
-  if (statusCode === undefined) throw new DecodeError(`unknown status code ${code}`, { path: `${path}.status.code` });
+  if (statusCode === undefined) throw new DecodeError(`unknown status code ${code}`, { path: spanPath(scope, k, 'status.code') });
+  if (!hasIdLength(span.traceId, TRACE_ID_BYTES)) throw idLengthError(span.traceId, TRACE_ID_BYTES, spanPath(scope, k, 'traceId'));
+  if (!hasIdLength(span.spanId, SPAN_ID_BYTES)) throw idLengthError(span.spanId, SPAN_ID_BYTES, spanPath(scope, k, 'spanId'));
+  if (!hasIdLength(span.parentSpanId, SPAN_ID_BYTES)) throw idLengthError(span.parentSpanId, SPAN_ID_BYTES, spanPath(scope, k, 'parentSpanId'));
 
-  const row: SpanOwnColumns = {
+  const row: SpanRow = {
     Timestamp: u64ToDecimal(span.startTimeUnixNano),
-    TraceId: checkedId(span.traceId, TRACE_ID_BYTES, `${path}.traceId`),
-    SpanId: checkedId(span.spanId, SPAN_ID_BYTES, `${path}.spanId`),
-    ParentSpanId: checkedId(span.parentSpanId, SPAN_ID_BYTES, `${path}.parentSpanId`),
+    TraceId: idToHexOrEmpty(span.traceId),
+    SpanId: idToHexOrEmpty(span.spanId),
+    ParentSpanId: idToHexOrEmpty(span.parentSpanId),
     TraceState: span.traceState ?? '',
     SpanName: span.name ?? '',
     SpanKind: spanKind,
+    ServiceName: scope.ServiceName,
+    ResourceAttributes: { ...scope.ResourceAttributes },
+    ScopeName: scope.ScopeName,
+    ScopeVersion: scope.ScopeVersion,
     SpanAttributes: attributesToMap(span.attributes),
     Duration: u64DifferenceToDecimal(span.endTimeUnixNano, span.startTimeUnixNano),
     StatusCode: statusCode,
@@ -81,14 +96,12 @@ function spanColumns(span: Span, path: string): SpanOwnColumns {
     row['Events.Attributes'].push(attributesToMap(event.attributes));
   }
   span.links.forEach((link, l) => {
-    row['Links.TraceId'].push(checkedId(link.traceId, TRACE_ID_BYTES, `${path}.links[${l}].traceId`));
-    row['Links.SpanId'].push(checkedId(link.spanId, SPAN_ID_BYTES, `${path}.links[${l}].spanId`));
+    if (!hasIdLength(link.traceId, TRACE_ID_BYTES)) throw idLengthError(link.traceId, TRACE_ID_BYTES, spanPath(scope, k, `links[${l}].traceId`));
+    if (!hasIdLength(link.spanId, SPAN_ID_BYTES)) throw idLengthError(link.spanId, SPAN_ID_BYTES, spanPath(scope, k, `links[${l}].spanId`));
+    row['Links.TraceId'].push(idToHexOrEmpty(link.traceId));
+    row['Links.SpanId'].push(idToHexOrEmpty(link.spanId));
     row['Links.TraceState'].push(link.traceState ?? '');
     row['Links.Attributes'].push(attributesToMap(link.attributes));
   });
   return row;
-}
-
-function checkedId(id: Uint8Array | null, size: number, path: string): string {
-  return idToHexOrEmpty(checkIdLength(id, size, path));
 }

@@ -73,7 +73,7 @@ export interface MetricFamily {
 }
 
 export interface ParseOptions {
-  /** Default: detected — OpenMetrics when the text ends with `# EOF` or has a `# UNIT` line. */
+  /** Default: detected — OpenMetrics when the text has a `# EOF` line or a `# UNIT` line. */
   dialect?: Dialect;
 }
 
@@ -103,19 +103,13 @@ const SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
 };
 const ALL_SUFFIXES = ['_total', '_created', '_bucket', '_sum', '_count', '_gsum', '_gcount', '_info'] as const;
 
-/** OpenMetrics when the text ends with `# EOF` or declares a `# UNIT`; else Prometheus 0.0.4. */
+/** OpenMetrics when the text has a `# EOF` line or declares a `# UNIT`; else Prometheus 0.0.4. */
 export function detectDialect(text: string): Dialect {
-  let end = text.length;
-  while (end > 0) {
-    const c = text.charCodeAt(end - 1);
-    if (c !== 10 && c !== 13 && c !== 32 && c !== 9) break;
-    end--;
+  for (let i = text.indexOf('# EOF'); i >= 0; i = text.indexOf('# EOF', i + 5)) {
+    const after = i + 5 < text.length ? text.charCodeAt(i + 5) : CH_LF;
+    if ((i === 0 || text.charCodeAt(i - 1) === CH_LF) && (after === CH_LF || after === CH_CR)) return 'openmetrics';
   }
-  if (end >= 5 && text.startsWith('# EOF', end - 5) && (end === 5 || text.charCodeAt(end - 6) === 10)) {
-    return 'openmetrics';
-  }
-  if (text.startsWith('# UNIT ') || text.includes('\n# UNIT ')) return 'openmetrics';
-  return 'prometheus';
+  return text.startsWith('# UNIT ') || text.includes('\n# UNIT ') ? 'openmetrics' : 'prometheus';
 }
 
 /**
@@ -128,6 +122,7 @@ export function parseExposition(text: string, options: ParseOptions = {}): Metri
 }
 
 const CH_TAB = 9;
+const CH_LF = 10;
 const CH_CR = 13;
 const CH_SPACE = 32;
 const CH_QUOTE = 34;
@@ -175,14 +170,6 @@ function unescape(raw: string): string {
   }
   parts.push(raw.slice(from));
   return parts.join('');
-}
-
-function setLabel(labels: Record<string, string>, name: string, value: string): void {
-  if (name === '__proto__') {
-    Object.defineProperty(labels, name, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    labels[name] = value;
-  }
 }
 
 const SPECIAL_FLOATS: ReadonlyMap<string, number> = new Map([
@@ -273,6 +260,10 @@ export function parseScaledDecimal(tok: string, shift: number): number | undefin
   return negative ? -v : v;
 }
 
+const INTERN_MASK = 4095;
+/** distinct series texts remembered; past this the cache starts over (bounded memory) */
+const SERIES_CACHE_LIMIT = 200_000;
+
 function quote(s: string): string {
   return JSON.stringify(s);
 }
@@ -286,6 +277,15 @@ class ExpositionParser {
   private lastSampleFamily: MetricFamily | undefined;
   /** label names of the label set being parsed, to reject duplicates */
   private readonly seenLabelNames: string[] = [];
+  /** set by parseLabelSet: a metric name given inside the braces */
+  private labelSetMetricName: string | undefined;
+  /** set by findClosingQuote: the quoted string has a backslash escape */
+  private hasEscape = false;
+  /** `name{labels}` text → its parse; see parseSample */
+  private readonly seriesCache = new Map<string, { name: string; labels: Record<string, string> }>();
+  /** offset of the next '}' at or after the current sample, text.length when none */
+  private nextClose = -1;
+  private readonly internTable: (string | undefined)[] = new Array<string | undefined>(INTERN_MASK + 1);
 
   // the line being parsed: text[lineStart, lineEnd)
   private lineNo = 0;
@@ -368,7 +368,8 @@ class ExpositionParser {
     p = this.skipBlanks(kwEnd);
     let name: string;
     if (p < end && text.charCodeAt(p) === CH_QUOTE) {
-      const close = this.findClosingQuote(p + 1, 'metric name');
+      const close = this.findClosingQuote(p + 1);
+      if (close < 0) this.fail(p, "unterminated quoted metric name: no closing '\"' on this line");
       name = unescape(text.slice(p + 1, close));
       p = close + 1;
     } else {
@@ -423,6 +424,7 @@ class ExpositionParser {
       family = { name, type: this.untypedType(), help: '', unit: '', samples: [] };
       this.byName.set(name, family);
       this.families.push(family);
+      this.lastSampleFamily = undefined; // a new family can change where a name belongs
     }
     return family;
   }
@@ -436,31 +438,46 @@ class ExpositionParser {
   private parseSample(p: number): void {
     const text = this.text;
     const end = this.lineEnd;
-    let name = '';
     const nameStart = p;
-    if (isMetricNameStart(text.charCodeAt(p))) {
-      p++;
-      while (p < end && isMetricNameChar(text.charCodeAt(p))) p++;
-      name = text.slice(nameStart, p);
-    } else if (text.charCodeAt(p) !== CH_LBRACE) {
-      this.fail(p, 'expected a metric name');
-    }
-
+    let name = '';
     let labels: Record<string, string>;
-    const afterName = this.skipBlanks(p);
-    if (afterName < end && text.charCodeAt(afterName) === CH_LBRACE) {
-      labels = {};
-      const r = this.parseLabelSet(afterName + 1, labels, name === '');
-      p = r.end;
-      if (name === '') {
-        if (r.metricName === undefined) this.fail(afterName + 1, 'expected a metric name');
-        name = r.metricName;
-      }
+
+    // Fast path: the text `name{labels}` repeats for every sample of a series. When the
+    // text up to the next '}' is one already parsed, the parse is the same: identical
+    // characters from the same starting state give the same result.
+    if (this.nextClose < p) {
+      const close = text.indexOf('}', p);
+      this.nextClose = close < 0 ? text.length : close;
+    }
+    const cached = this.nextClose < end ? this.seriesCache.get(text.slice(p, this.nextClose + 1)) : undefined;
+    if (cached !== undefined) {
+      name = cached.name;
+      labels = cached.labels;
+      p = this.nextClose + 1;
     } else {
-      if (p < end && !isBlank(text.charCodeAt(p))) {
+      if (isMetricNameStart(text.charCodeAt(p))) {
+        p++;
+        while (p < end && isMetricNameChar(text.charCodeAt(p))) p++;
+        name = this.intern(nameStart, p);
+      } else if (text.charCodeAt(p) !== CH_LBRACE) {
+        this.fail(p, 'expected a metric name');
+      }
+      labels = {};
+      const afterName = this.skipBlanks(p);
+      if (afterName < end && text.charCodeAt(afterName) === CH_LBRACE) {
+        this.labelSetMetricName = undefined;
+        p = this.parseLabelSet(afterName + 1, labels, name === '');
+        if (name === '') {
+          if (this.labelSetMetricName === undefined) this.fail(afterName + 1, 'expected a metric name');
+          name = this.labelSetMetricName;
+        }
+        // Shared by every sample of this series: frozen, so no consumer can change another's.
+        Object.freeze(labels);
+        if (this.seriesCache.size >= SERIES_CACHE_LIMIT) this.seriesCache.clear();
+        this.seriesCache.set(text.slice(nameStart, p), { name, labels });
+      } else if (p < end && !isBlank(text.charCodeAt(p))) {
         this.fail(p, `expected '{' or ' ' after metric name ${quote(name)}`);
       }
-      labels = {};
     }
 
     // value
@@ -472,27 +489,33 @@ class ExpositionParser {
     const value = parseFloatToken(valueTok);
     if (value === undefined) this.fail(p, `expected a number as the value of ${quote(name)}, got ${quote(valueTok)}`);
 
-    const sample: Sample = { name, labels, value, line: this.lineNo };
+    // timestamp
+    let timestampMs: number | undefined;
     p = this.skipBlanks(valueEnd);
     if (p < end && text.charCodeAt(p) !== CH_HASH) {
       const tsEnd = this.tokenEnd(p);
       const tsTok = text.slice(p, tsEnd);
       if (this.dialect === 'openmetrics') {
-        const ms = parseScaledDecimal(tsTok, 3);
-        if (ms === undefined) this.fail(p, `expected a timestamp in seconds, got ${quote(tsTok)}`);
-        sample.timestampMs = ms;
+        timestampMs = parseScaledDecimal(tsTok, 3);
+        if (timestampMs === undefined) this.fail(p, `expected a timestamp in seconds, got ${quote(tsTok)}`);
       } else {
-        const ms = parseIntegerToken(tsTok);
-        if (ms === undefined) this.fail(p, `expected a timestamp in integer milliseconds, got ${quote(tsTok)}`);
-        sample.timestampMs = ms;
+        timestampMs = parseIntegerToken(tsTok);
+        if (timestampMs === undefined) {
+          this.fail(p, `expected a timestamp in integer milliseconds, got ${quote(tsTok)}`);
+        }
       }
       p = this.skipBlanks(tsEnd);
     }
+
+    // One object literal, so every sample shares one hidden class.
+    let sample: Sample;
     if (p < end) {
       if (text.charCodeAt(p) !== CH_HASH) this.fail(p, "expected end of line or ' # ' and an exemplar");
-      sample.exemplar = this.parseExemplar(p + 1);
+      const exemplar = this.parseExemplar(p + 1);
+      sample = { name, labels, value, timestampMs, line: this.lineNo, exemplar };
+    } else {
+      sample = { name, labels, value, timestampMs, line: this.lineNo, exemplar: undefined };
     }
-
     this.familyFor(name, nameStart).samples.push(sample);
   }
 
@@ -502,7 +525,7 @@ class ExpositionParser {
     p = this.skipBlanks(p);
     if (p === end || text.charCodeAt(p) !== CH_LBRACE) this.fail(p, "expected '{' to open the exemplar's labels");
     const labels: Record<string, string> = {};
-    p = this.parseLabelSet(p + 1, labels, false).end;
+    p = this.parseLabelSet(p + 1, labels, false);
     if (p < end && !isBlank(text.charCodeAt(p))) this.fail(p, "expected ' ' before the exemplar's value");
     p = this.skipBlanks(p);
     if (p === end) this.fail(p, "expected the exemplar's value");
@@ -510,51 +533,47 @@ class ExpositionParser {
     const valueTok = text.slice(p, valueEnd);
     const value = parseFloatToken(valueTok);
     if (value === undefined) this.fail(p, `expected a number as the exemplar's value, got ${quote(valueTok)}`);
-    const exemplar: Exemplar = { labels, value };
+    let timestampMs: number | undefined;
     p = this.skipBlanks(valueEnd);
     if (p < end) {
       const tsEnd = this.tokenEnd(p);
       const tsTok = text.slice(p, tsEnd);
       // exemplar timestamps are float seconds in OpenMetrics, the only format that has them
-      const ms = parseScaledDecimal(tsTok, 3);
-      if (ms === undefined) this.fail(p, `expected the exemplar's timestamp in seconds, got ${quote(tsTok)}`);
-      exemplar.timestampMs = ms;
+      timestampMs = parseScaledDecimal(tsTok, 3);
+      if (timestampMs === undefined) this.fail(p, `expected the exemplar's timestamp in seconds, got ${quote(tsTok)}`);
       p = this.skipBlanks(tsEnd);
       if (p < end) this.fail(p, "unexpected text after the exemplar's timestamp");
     }
-    return exemplar;
+    return { labels, value, timestampMs };
   }
 
   /**
-   * Parses label pairs from just after `{` through `}`; returns the offset after `}`.
-   * With `allowMetricName`, a first quoted string not followed by `=` is the metric
-   * name (Prometheus 3 UTF-8 syntax).
+   * Parses label pairs from just after `{` through `}` into `labels`; returns the offset
+   * after `}`. With `allowMetricName`, a first quoted string not followed by `=` (or a
+   * `__name__` label) is the metric name (Prometheus 3 UTF-8 syntax), left in
+   * `labelSetMetricName`.
    */
-  private parseLabelSet(
-    p: number,
-    labels: Record<string, string>,
-    allowMetricName: boolean,
-  ): { end: number; metricName?: string } {
+  private parseLabelSet(p: number, labels: Record<string, string>, allowMetricName: boolean): number {
     const text = this.text;
     const end = this.lineEnd;
     const seen = this.seenLabelNames;
     seen.length = 0;
-    let metricName: string | undefined;
     let first = true;
     for (;;) {
       p = this.skipBlanks(p);
       if (p === end) this.fail(p, "expected a label name or '}'");
       let c = text.charCodeAt(p);
-      if (c === CH_RBRACE) return { end: p + 1, metricName };
+      if (c === CH_RBRACE) return p + 1;
 
       let labelName: string;
       const nameAt = p;
       if (c === CH_QUOTE) {
-        const close = this.findClosingQuote(p + 1, 'label name');
+        const close = this.findClosingQuote(p + 1);
+        if (close < 0) this.fail(p, "unterminated quoted name: no closing '\"' on this line");
         labelName = unescape(text.slice(p + 1, close));
         p = this.skipBlanks(close + 1);
         if (allowMetricName && first && p < end && text.charCodeAt(p) !== CH_EQ) {
-          metricName = labelName;
+          this.labelSetMetricName = labelName;
           first = false;
           c = text.charCodeAt(p);
           if (c === CH_COMMA) p++;
@@ -565,7 +584,7 @@ class ExpositionParser {
         if (!isLabelNameStart(c)) this.fail(p, "expected a label name or '}'");
         const start = p++;
         while (p < end && isLabelNameChar(text.charCodeAt(p))) p++;
-        labelName = text.slice(start, p);
+        labelName = this.intern(start, p);
         p = this.skipBlanks(p);
       }
       first = false;
@@ -574,17 +593,20 @@ class ExpositionParser {
       if (p === end || text.charCodeAt(p) !== CH_QUOTE) {
         this.fail(p, `expected '"' to open the value of label ${quote(labelName)}`);
       }
-      const close = this.findClosingQuote(p + 1, `value of label ${quote(labelName)}`);
-      const raw = text.slice(p + 1, close);
+      const close = this.findClosingQuote(p + 1);
+      if (close < 0) this.fail(p, `unterminated value of label ${quote(labelName)}: no closing '"' on this line`);
+      const value = this.hasEscape ? unescape(text.slice(p + 1, close)) : this.intern(p + 1, close);
       for (let k = 0; k < seen.length; k++) {
         if (seen[k] === labelName) this.fail(nameAt, `duplicate label name ${quote(labelName)}`);
       }
       seen.push(labelName);
       if (labelName === '__name__') {
         // `{__name__="foo"}` is the same series as `foo{}`
-        if (allowMetricName && metricName === undefined) metricName = unescape(raw);
+        if (allowMetricName && this.labelSetMetricName === undefined) this.labelSetMetricName = value;
+      } else if (labelName === '__proto__') {
+        Object.defineProperty(labels, labelName, { value, enumerable: true, writable: true, configurable: true });
       } else {
-        setLabel(labels, labelName, unescape(raw));
+        labels[labelName] = value;
       }
       p = this.skipBlanks(close + 1);
       if (p === end) this.fail(p, "expected ',' or '}' after a label value");
@@ -594,17 +616,56 @@ class ExpositionParser {
     }
   }
 
-  /** Offset of the `"` closing a quoted string that starts at `p`; backslash escapes skip a char. */
-  private findClosingQuote(p: number, what: string): number {
+  /**
+   * Offset of the `"` closing a quoted string whose content starts at `p`, or -1 when the
+   * line ends first; a backslash skips the next character. Sets `hasEscape`.
+   */
+  private findClosingQuote(p: number): number {
     const text = this.text;
     const end = this.lineEnd;
-    const open = p - 1;
+    let escaped = false;
     for (; p < end; p++) {
       const c = text.charCodeAt(p);
-      if (c === CH_QUOTE) return p;
-      if (c === CH_BACKSLASH) p++;
+      if (c === CH_QUOTE) {
+        this.hasEscape = escaped;
+        return p;
+      }
+      if (c === CH_BACKSLASH) {
+        escaped = true;
+        p++;
+      }
     }
-    return this.fail(open, `unterminated ${what}: no closing '"' on this line`);
+    return -1;
+  }
+
+  /**
+   * `text.slice(start, end)`, but a string seen recently is returned as the same string
+   * object: label names and values repeat on every line of an exposition, and sharing
+   * them saves memory and the cost of V8 internalizing a fresh property key per sample.
+   * A direct-mapped cache keyed by length and a few characters; a collision just evicts.
+   */
+  private intern(start: number, end: number): string {
+    const text = this.text;
+    const len = end - start;
+    if (len === 0) return '';
+    const h =
+      (len * 7 +
+        text.charCodeAt(start) * 31 +
+        text.charCodeAt(end - 1) * 131 +
+        text.charCodeAt(start + (len >> 1)) * 17 +
+        text.charCodeAt(start + (len >> 2)) * 5 +
+        text.charCodeAt(end - 1 - (len >> 2)) * 3) &
+      INTERN_MASK;
+    const cached = this.internTable[h];
+    if (cached !== undefined && cached.length === len) {
+      // a loop beats text.startsWith(cached, start), which is slow on a long text
+      let i = 0;
+      while (i < len && cached.charCodeAt(i) === text.charCodeAt(start + i)) i++;
+      if (i === len) return cached;
+    }
+    const s = text.slice(start, end);
+    this.internTable[h] = s;
+    return s;
   }
 
   /**

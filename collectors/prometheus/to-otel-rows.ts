@@ -70,7 +70,10 @@ export interface ExpositionToRowsOptions {
 const AGGREGATION_CUMULATIVE = 2;
 const EMPTY_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
 
-/** Maps parsed families to raw-table rows. Rows share their (frozen) resource attribute objects. */
+/**
+ * Maps parsed families to raw-table rows. Rows share frozen objects for their resource
+ * attributes, scope attributes and empty exemplar columns: copy before changing them.
+ */
 export function expositionToRows(families: readonly MetricFamily[], opts: ExpositionToRowsOptions): RawRows {
   if (!/^-?\d+$/.test(opts.defaultTimeNs)) {
     throw new TypeError(`defaultTimeNs must be unix nanoseconds as a decimal string, got ${JSON.stringify(opts.defaultTimeNs)}`);
@@ -85,10 +88,6 @@ interface Resource {
   ResourceAttributes: Attributes;
 }
 
-type BaseColumns = Omit<
-  MetricRowBase,
-  'Exemplars.FilteredAttributes' | 'Exemplars.TimeUnix' | 'Exemplars.Value' | 'Exemplars.SpanId' | 'Exemplars.TraceId'
->;
 type ExemplarColumns = Pick<
   MetricRowBase,
   'Exemplars.FilteredAttributes' | 'Exemplars.TimeUnix' | 'Exemplars.Value' | 'Exemplars.SpanId' | 'Exemplars.TraceId'
@@ -111,6 +110,9 @@ class RowMapper {
   private readonly resources = new Map<string, Resource>();
   private readonly defaultResource: Resource;
   private readonly extraLabels: Record<string, string>;
+  private readonly attributeCache = new Map<ReadonlySet<string>, WeakMap<object, Attributes>>();
+  private lastMs = NaN;
+  private lastNs: UnixNano = '';
 
   constructor(private readonly opts: ExpositionToRowsOptions) {
     this.extraLabels = opts.extraLabels ?? {};
@@ -143,9 +145,29 @@ class RowMapper {
     const bucketName = family.name + '_bucket';
     for (const s of family.samples) {
       const name = family.type === 'gaugehistogram' && s.name === bucketName ? family.name : s.name;
+      const r = this.resourceOf(s);
+      const ex = exemplarColumns(s.exemplar);
       out.push({
-        ...this.base(family, s, name, '0', NO_DROP),
-        ...exemplarColumns(s.exemplar === undefined ? [] : [s.exemplar]),
+        ResourceAttributes: r.ResourceAttributes,
+        ResourceSchemaUrl: '',
+        ScopeName: PROMETHEUS_RECEIVER_SCOPE,
+        ScopeVersion: '',
+        ScopeAttributes: EMPTY_ATTRIBUTES,
+        ScopeDroppedAttrCount: 0,
+        ScopeSchemaUrl: '',
+        ServiceName: r.ServiceName,
+        MetricName: name,
+        MetricDescription: family.help,
+        MetricUnit: family.unit,
+        Attributes: this.attributes(s.labels, NO_DROP),
+        StartTimeUnix: '0',
+        TimeUnix: this.timeNs(s.timestampMs),
+        Flags: 0,
+        'Exemplars.FilteredAttributes': ex['Exemplars.FilteredAttributes'],
+        'Exemplars.TimeUnix': ex['Exemplars.TimeUnix'],
+        'Exemplars.Value': ex['Exemplars.Value'],
+        'Exemplars.SpanId': ex['Exemplars.SpanId'],
+        'Exemplars.TraceId': ex['Exemplars.TraceId'],
         Value: s.value,
       } satisfies GaugeRow);
     }
@@ -155,12 +177,33 @@ class RowMapper {
     const out = this.rows.otel_metrics_sum;
     const createdName = family.name + '_created';
     const created = monotonic ? this.createdTimes(family, createdName) : undefined;
+    const metricName = family.type === 'info' ? family.name : undefined;
     for (const s of family.samples) {
       if (created !== undefined && s.name === createdName) continue;
-      const startNs = created?.get(seriesTimeKey(s.labels, undefined, s.timestampMs));
+      const start = created?.get(seriesTimeKey(s.labels, undefined, s.timestampMs));
+      const r = this.resourceOf(s);
+      const ex = exemplarColumns(s.exemplar);
       out.push({
-        ...this.base(family, s, family.type === 'info' ? family.name : s.name, startNs === undefined ? '0' : secondsToUnixNano(startNs), NO_DROP),
-        ...exemplarColumns(s.exemplar === undefined ? [] : [s.exemplar]),
+        ResourceAttributes: r.ResourceAttributes,
+        ResourceSchemaUrl: '',
+        ScopeName: PROMETHEUS_RECEIVER_SCOPE,
+        ScopeVersion: '',
+        ScopeAttributes: EMPTY_ATTRIBUTES,
+        ScopeDroppedAttrCount: 0,
+        ScopeSchemaUrl: '',
+        ServiceName: r.ServiceName,
+        MetricName: metricName ?? s.name,
+        MetricDescription: family.help,
+        MetricUnit: family.unit,
+        Attributes: this.attributes(s.labels, NO_DROP),
+        StartTimeUnix: start === undefined ? '0' : secondsToUnixNano(start),
+        TimeUnix: this.timeNs(s.timestampMs),
+        Flags: 0,
+        'Exemplars.FilteredAttributes': ex['Exemplars.FilteredAttributes'],
+        'Exemplars.TimeUnix': ex['Exemplars.TimeUnix'],
+        'Exemplars.Value': ex['Exemplars.Value'],
+        'Exemplars.SpanId': ex['Exemplars.SpanId'],
+        'Exemplars.TraceId': ex['Exemplars.TraceId'],
         Value: s.value,
         AggregationTemporality: AGGREGATION_CUMULATIVE,
         IsMonotonic: monotonic,
@@ -210,9 +253,29 @@ class RowMapper {
         bucketCounts.push(Math.trunc(previous === undefined ? b.count : b.count - previous.count));
         previous = b;
       }
+      const r = this.resourceOf(g.first);
+      const ex = exemplarColumns(...g.exemplars);
       out.push({
-        ...this.base(family, g.first, family.name, g.created === undefined ? '0' : secondsToUnixNano(g.created), DROP_LE),
-        ...exemplarColumns(g.exemplars),
+        ResourceAttributes: r.ResourceAttributes,
+        ResourceSchemaUrl: '',
+        ScopeName: PROMETHEUS_RECEIVER_SCOPE,
+        ScopeVersion: '',
+        ScopeAttributes: EMPTY_ATTRIBUTES,
+        ScopeDroppedAttrCount: 0,
+        ScopeSchemaUrl: '',
+        ServiceName: r.ServiceName,
+        MetricName: family.name,
+        MetricDescription: family.help,
+        MetricUnit: family.unit,
+        Attributes: this.attributes(g.first.labels, DROP_LE),
+        StartTimeUnix: g.created === undefined ? '0' : secondsToUnixNano(g.created),
+        TimeUnix: this.timeNs(g.first.timestampMs),
+        Flags: 0,
+        'Exemplars.FilteredAttributes': ex['Exemplars.FilteredAttributes'],
+        'Exemplars.TimeUnix': ex['Exemplars.TimeUnix'],
+        'Exemplars.Value': ex['Exemplars.Value'],
+        'Exemplars.SpanId': ex['Exemplars.SpanId'],
+        'Exemplars.TraceId': ex['Exemplars.TraceId'],
         Count: Math.trunc(g.count ?? last.count),
         Sum: g.sum ?? 0,
         BucketCounts: bucketCounts,
@@ -234,8 +297,23 @@ class RowMapper {
         );
       }
       g.bounds.sort((a, b) => a.bound - b.bound);
+      const r = this.resourceOf(g.first);
       out.push({
-        ...this.base(family, g.first, family.name, g.created === undefined ? '0' : secondsToUnixNano(g.created), DROP_QUANTILE),
+        ResourceAttributes: r.ResourceAttributes,
+        ResourceSchemaUrl: '',
+        ScopeName: PROMETHEUS_RECEIVER_SCOPE,
+        ScopeVersion: '',
+        ScopeAttributes: EMPTY_ATTRIBUTES,
+        ScopeDroppedAttrCount: 0,
+        ScopeSchemaUrl: '',
+        ServiceName: r.ServiceName,
+        MetricName: family.name,
+        MetricDescription: family.help,
+        MetricUnit: family.unit,
+        Attributes: this.attributes(g.first.labels, DROP_QUANTILE),
+        StartTimeUnix: g.created === undefined ? '0' : secondsToUnixNano(g.created),
+        TimeUnix: this.timeNs(g.first.timestampMs),
+        Flags: 0,
         Count: Math.trunc(g.count),
         Sum: g.sum ?? 0,
         'ValueAtQuantiles.Quantile': g.bounds.map((b) => b.bound),
@@ -288,14 +366,34 @@ class RowMapper {
 
   // ---- shared columns ----------------------------------------------------------------
 
-  private base(family: MetricFamily, s: Sample, metricName: string, startTimeNs: UnixNano, drop: ReadonlySet<string>): BaseColumns {
-    const labels = s.labels;
-    const job = labels['job'];
-    const instance = labels['instance'];
-    const resource =
-      (job === undefined || job === '') && (instance === undefined || instance === '')
-        ? this.defaultResource
-        : this.resource(job || this.opts.job, instance || this.opts.instance);
+  /** The resource of a sample: its own `job`/`instance` labels win over the options'. */
+  private resourceOf(s: Sample): Resource {
+    const job = s.labels['job'];
+    const instance = s.labels['instance'];
+    if ((job === undefined || job === '') && (instance === undefined || instance === '')) return this.defaultResource;
+    return this.resource(job || this.opts.job, instance || this.opts.instance);
+  }
+
+  /**
+   * A row's `Attributes`. The parser shares one frozen labels object between the samples
+   * of a series, so the attributes built from it are shared (and frozen) the same way.
+   */
+  private attributes(labels: Record<string, string>, drop: ReadonlySet<string>): Attributes {
+    if (!Object.isFrozen(labels)) return this.buildAttributes(labels, drop);
+    let cache = this.attributeCache.get(drop);
+    if (cache === undefined) {
+      cache = new WeakMap();
+      this.attributeCache.set(drop, cache);
+    }
+    let attributes = cache.get(labels);
+    if (attributes === undefined) {
+      attributes = Object.freeze(this.buildAttributes(labels, drop));
+      cache.set(labels, attributes);
+    }
+    return attributes;
+  }
+
+  private buildAttributes(labels: Record<string, string>, drop: ReadonlySet<string>): Attributes {
     const attributes: Attributes = {};
     for (const k in labels) {
       const v = labels[k];
@@ -306,23 +404,17 @@ class RowMapper {
       const v = this.extraLabels[k];
       if (v !== undefined && v !== '' && attributes[k] === undefined && !ALWAYS_DROPPED.has(k)) attributes[k] = v;
     }
-    return {
-      ResourceAttributes: resource.ResourceAttributes,
-      ResourceSchemaUrl: '',
-      ScopeName: PROMETHEUS_RECEIVER_SCOPE,
-      ScopeVersion: '',
-      ScopeAttributes: EMPTY_ATTRIBUTES,
-      ScopeDroppedAttrCount: 0,
-      ScopeSchemaUrl: '',
-      ServiceName: resource.ServiceName,
-      MetricName: metricName,
-      MetricDescription: family.help,
-      MetricUnit: family.unit,
-      Attributes: attributes,
-      StartTimeUnix: startTimeNs,
-      TimeUnix: s.timestampMs === undefined ? this.opts.defaultTimeNs : msToUnixNano(s.timestampMs),
-      Flags: 0,
-    };
+    return attributes;
+  }
+
+  /** `TimeUnix` of a sample; consecutive samples usually share a timestamp, so the last one is cached. */
+  private timeNs(timestampMs: number | undefined): UnixNano {
+    if (timestampMs === undefined) return this.opts.defaultTimeNs;
+    if (timestampMs !== this.lastMs) {
+      this.lastMs = timestampMs;
+      this.lastNs = msToUnixNano(timestampMs);
+    }
+    return this.lastNs;
   }
 
   private resource(job: string, instance: string): Resource {
@@ -384,16 +476,29 @@ function isDiscernibleHost(host: string): boolean {
   return host !== 'localhost';
 }
 
-/** Canonical key of a series (labels sorted, minus one) at one timestamp. */
+const seriesKeys = new Map<string | undefined, WeakMap<object, string>>();
+
+/**
+ * Canonical key of a series (labels sorted by name, minus `without`) at one timestamp.
+ * Memoized per labels object: the parser shares one between the samples of a series.
+ */
 function seriesTimeKey(labels: Record<string, string>, without: string | undefined, timestampMs: number | undefined): string {
-  const names = Object.keys(labels);
-  if (names.length > 1) names.sort();
-  let key = timestampMs === undefined ? '' : String(timestampMs);
-  for (const k of names) {
-    if (k === without) continue;
-    key += '\u0000' + k + '\u0001' + labels[k];
+  let cache = seriesKeys.get(without);
+  if (cache === undefined) {
+    cache = new WeakMap();
+    seriesKeys.set(without, cache);
   }
-  return key;
+  let key = cache.get(labels);
+  if (key === undefined) {
+    const names = Object.keys(labels);
+    if (names.length > 1) names.sort();
+    key = '';
+    for (const k of names) {
+      if (k !== without) key += '\u0000' + k + '\u0001' + labels[k];
+    }
+    cache.set(labels, key);
+  }
+  return timestampMs === undefined ? key : String(timestampMs) + key;
 }
 
 function formatLabels(labels: Record<string, string>, without: string): string {
@@ -404,15 +509,27 @@ function formatLabels(labels: Record<string, string>, without: string): string {
 
 // ---- exemplars -----------------------------------------------------------------------
 
-function exemplarColumns(exemplars: readonly Exemplar[]): ExemplarColumns {
-  const cols: ExemplarColumns = {
-    'Exemplars.FilteredAttributes': [],
-    'Exemplars.TimeUnix': [],
-    'Exemplars.Value': [],
-    'Exemplars.SpanId': [],
-    'Exemplars.TraceId': [],
-  };
+/** Shared by every row without exemplars (most of them); frozen so no row can change another's. */
+const NO_EXEMPLAR_COLUMNS: ExemplarColumns = Object.freeze({
+  'Exemplars.FilteredAttributes': Object.freeze([]) as unknown as Attributes[],
+  'Exemplars.TimeUnix': Object.freeze([]) as unknown as UnixNano[],
+  'Exemplars.Value': Object.freeze([]) as unknown as number[],
+  'Exemplars.SpanId': Object.freeze([]) as unknown as string[],
+  'Exemplars.TraceId': Object.freeze([]) as unknown as string[],
+});
+
+/** Exemplar columns as the receiver converts them (convertExemplar in metricfamily.go). */
+function exemplarColumns(...exemplars: (Exemplar | undefined)[]): ExemplarColumns {
+  let cols: ExemplarColumns | undefined;
   for (const e of exemplars) {
+    if (e === undefined) continue;
+    cols ??= {
+      'Exemplars.FilteredAttributes': [],
+      'Exemplars.TimeUnix': [],
+      'Exemplars.Value': [],
+      'Exemplars.SpanId': [],
+      'Exemplars.TraceId': [],
+    };
     const filtered: Attributes = {};
     let traceId = '';
     let spanId = '';
@@ -430,7 +547,7 @@ function exemplarColumns(exemplars: readonly Exemplar[]): ExemplarColumns {
     cols['Exemplars.SpanId'].push(spanId);
     cols['Exemplars.TraceId'].push(traceId);
   }
-  return cols;
+  return cols ?? NO_EXEMPLAR_COLUMNS;
 }
 
 /**

@@ -11,7 +11,7 @@
  *   → acme/70b: 3 requests, 600 in, 150 out, 750 tokens, 0 errors
  *     acme/8b:  1 request,   40 in,   5 out,  45 tokens, 0 errors
  *     globex/8b: 2 requests, 120 in,  40 out, 160 tokens, 1 error
- *   spans start 2026-11-24T10:00:00Z … 11:01:40Z → window [10:00, 12:00)
+ *   spans start 2026-11-23T10:00:00Z … 11:01:40Z → window [10:00, 12:00)
  *   dcgm-exporter.prom: 2 GPUs × 2 scrapes × 3 gauges = 12 gauge points; the energy
  *   counter is a sum: 2 × 2 = 4 points.
  */
@@ -68,9 +68,9 @@ describe('token-factory ingest + report', () => {
     ]);
     const status = json(cli('status', '--format', 'json'));
     expect(status.rows).toEqual([
-      { table: 'otel_traces', rows: 7, first: '2026-11-24T10:00:00Z', last: '2026-11-24T11:01:40Z' },
-      { table: 'otel_metrics_gauge', rows: 12, first: '2026-11-24T10:00:00Z', last: '2026-11-24T10:00:15Z' },
-      { table: 'otel_metrics_sum', rows: 4, first: '2026-11-24T10:00:00Z', last: '2026-11-24T10:00:15Z' },
+      { table: 'otel_traces', rows: 7, first: '2026-11-23T10:00:00Z', last: '2026-11-23T11:01:40Z' },
+      { table: 'otel_metrics_gauge', rows: 12, first: '2026-11-23T10:00:00Z', last: '2026-11-23T10:00:15Z' },
+      { table: 'otel_metrics_sum', rows: 4, first: '2026-11-23T10:00:00Z', last: '2026-11-23T10:00:15Z' },
       { table: 'otel_metrics_histogram', rows: 0, first: null, last: null },
       { table: 'otel_metrics_exponential_histogram', rows: 0, first: null, last: null },
       { table: 'otel_metrics_summary', rows: 0, first: null, last: null },
@@ -80,7 +80,7 @@ describe('token-factory ingest + report', () => {
   it('reports token usage by tenant and model, KPIS.md shape', () => {
     const out = json(cli('report', '--by', 'tenant,model', '--format', 'json'));
     expect(out).toEqual({
-      window: { from: '2026-11-24T10:00:00.000Z', to: '2026-11-24T12:00:00.000Z' },
+      window: { from: '2026-11-23T10:00:00.000Z', to: '2026-11-23T12:00:00.000Z' },
       rows: [
         { tenant: 'acme', model: 'meta/llama-3.1-70b-instruct', requests: 3, input_tokens: 600, output_tokens: 150, tokens: 750, errors: 0 },
         { tenant: 'acme', model: 'meta/llama-3.1-8b-instruct', requests: 1, input_tokens: 40, output_tokens: 5, tokens: 45, errors: 0 },
@@ -90,8 +90,8 @@ describe('token-factory ingest + report', () => {
   });
 
   it('a window and an hour grouping select and split the requests', () => {
-    const out = json(cli('report', '--by', 'hour', '--from', '2026-11-24T10:00:00Z', '--to', '2026-11-24T11:00:00Z', '--format', 'json'));
-    expect(out.rows).toEqual([{ hour: '2026-11-24T10:00:00Z', requests: 5, input_tokens: 720, output_tokens: 190, tokens: 910, errors: 1 }]);
+    const out = json(cli('report', '--by', 'hour', '--from', '2026-11-23T10:00:00Z', '--to', '2026-11-23T11:00:00Z', '--format', 'json'));
+    expect(out.rows).toEqual([{ hour: '2026-11-23T10:00:00Z', requests: 5, input_tokens: 720, output_tokens: 190, tokens: 910, errors: 1 }]);
   });
 
   it('csv has the KPI names as headers; the table is readable', () => {
@@ -101,7 +101,7 @@ describe('token-factory ingest + report', () => {
         'meta/llama-3.1-8b-instruct,3,160,45,205,1\n',
     );
     const table = cli('report', '--by', 'model').stdout;
-    expect(table).toContain('window [2026-11-24T10:00:00.000Z, 2026-11-24T12:00:00.000Z)');
+    expect(table).toContain('window [2026-11-23T10:00:00.000Z, 2026-11-23T12:00:00.000Z)');
     expect(table).toMatch(/meta\/llama-3\.1-70b-instruct\s*│\s*3\s*│\s*600\s*│\s*150\s*│\s*750\s*│\s*0/);
   });
 
@@ -146,13 +146,13 @@ describe('token-factory ingest + report', () => {
 
       const get = (path: string, key?: string) => fetch(url + path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
       expect((await get('/api/v1/report?by=tenant')).status).toBe(401);
-      const scoped = await (await get('/api/v1/report?by=tenant', 'globex-key-0123456789')).json();
+      const scoped = (await (await get('/api/v1/report?by=tenant', 'globex-key-0123456789')).json()) as { rows: unknown[] };
       expect(scoped.rows).toEqual([{ tenant: 'globex', requests: 2, input_tokens: 120, output_tokens: 40, tokens: 160, errors: 1 }]);
-      const admin = await (await get('/api/v1/report?by=tenant', 'admin-key-0123456789')).json();
-      expect(admin.rows.map((r: { tenant: string }) => r.tenant)).toEqual(['acme', 'globex']);
+      const admin = (await (await get('/api/v1/report?by=tenant', 'admin-key-0123456789')).json()) as { rows: { tenant: string }[] };
+      expect(admin.rows.map((r) => r.tenant)).toEqual(['acme', 'globex']);
       const bad = await get('/api/v1/report?by=colour', 'admin-key-0123456789');
       expect(bad.status).toBe(400);
-      expect((await bad.json()).error).toMatch(/^by\.0: Invalid option: expected one of "tenant"\|"model"/);
+      expect(((await bad.json()) as { error: string }).error).toMatch(/^by\.0: Invalid option: expected one of "tenant"\|"model"/);
     } finally {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('exit', r));
