@@ -23,7 +23,7 @@ export function config(opts: CommonOptions): LoadedConfig {
 export async function withStore<T>(loaded: LoadedConfig, command: string, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(loaded.config.store, { command });
   try {
-    await migrate(store);
+    await migrate(store, { views: loaded.config.attribution });
     await dropStaleStaging(store);
     return await fn(store);
   } finally {

@@ -24,7 +24,7 @@ export function registerMigrate(program: Command): void {
       }
       const loaded = config(opts);
       await withStore(loaded, 'migrate', async (store) => {
-        const r = await migrate(store); // withStore already migrated: this reports the state
+        const r = await migrate(store, { views: loaded.config.attribution }); // withStore already migrated: this reports the state
         process.stdout.write(`schema at version ${r.current} in ${store.location}\n`);
       });
     });

@@ -4,6 +4,11 @@
  * OTLP protobuf (.pb, .binpb). Each file is decoded whole into a staged load and
  * committed only if it decoded without fault, so a malformed file writes nothing and
  * the other files still load. Decoding is the same code the live receivers use.
+ *
+ * OTLP/protobuf traces are decoded by ClickHouse itself by default (`decoder: 'engine'`,
+ * `collectors/otlp-engine/`): the engine parses the file and stages its rows without
+ * them crossing into JS, several times faster (bench/README.md). Payloads the engine SQL
+ * does not render exactly (rare attribute shapes) fall back to the JS decoder.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
@@ -13,6 +18,7 @@ import { emptyRawRows, RAW_TABLES, type RawRows } from '../../core/schema/otel-r
 import { StagedLoad, zeroCounts, type LoadCounts } from '../writer/staged-load.js';
 import { decodeExpositionFile } from '../prometheus/decode-file.js';
 import { decodeOtlpFile, type OtlpSignal } from '../otlp/decode-file.js';
+import { stageTracesProtobuf, type EngineStageResult } from '../otlp-engine/stage-traces.js';
 
 export type FileKind = 'prometheus' | 'otlp-json' | 'otlp-protobuf';
 
@@ -43,6 +49,11 @@ export interface IngestOptions {
   job?: string;
   /** Prometheus files: the instance (default: the file name) */
   instance?: string;
+  /**
+   * Who decodes OTLP/protobuf traces: ClickHouse (`engine`, the default) or this
+   * process (`js`). Other kinds of file are always decoded in JS.
+   */
+  decoder?: 'engine' | 'js';
   onProgress?: (e: { file: string; bytesDone: number; bytesTotal: number }) => void;
 }
 
@@ -54,6 +65,8 @@ export interface FileResult {
   /** the reason and position of the fault, when not ok */
   error?: string;
   counts: LoadCounts;
+  /** who decoded the file: `engine` (ClickHouse) or `js` */
+  decoder?: 'engine' | 'js';
 }
 
 export interface IngestSummary {
@@ -93,22 +106,20 @@ export async function ingestFiles(store: Store, paths: readonly string[], opts: 
     for (const [i, path] of paths.entries()) {
       const result: FileResult = { file: path, kind: fileKind(path), bytes: sizes[i] ?? 0, ok: false, counts: zeroCounts() };
       files.push(result);
-      let rows: RawRows = emptyRawRows();
-      try {
-        const content = await readFile(path);
-        rows = decodeFile(path, content, opts);
-      } catch (e) {
-        result.error = errorText(e);
-      }
-      if (result.error === undefined) {
+      if (usesEngine(path, opts)) {
+        await ingestWithEngine(store, load, path, result);
+      } else {
+        let rows: RawRows = emptyRawRows();
         try {
-          await load.add(rows);
-          result.counts = await load.commit();
-          result.ok = true;
+          const content = await readFile(path);
+          rows = decodeFile(path, content, opts);
+          result.decoder = 'js';
         } catch (e) {
-          await load.abort().catch(() => {});
-          throw e; // the store failed: not the file's fault, stop here
+          result.error = errorText(e);
         }
+        if (result.error === undefined) await addAndCommit(load, rows, result);
+      }
+      if (result.ok) {
         for (const t of RAW_TABLES) {
           totals[t].staged += result.counts[t].staged;
           totals[t].written += result.counts[t].written;
@@ -121,6 +132,62 @@ export async function ingestFiles(store: Store, paths: readonly string[], opts: 
     await load.dispose();
   }
   return { files, totals };
+}
+
+/** Stages and commits `rows`; a store failure aborts the load and is rethrown (not the file's fault: stop). */
+async function addAndCommit(load: StagedLoad, rows: RawRows, result: FileResult): Promise<void> {
+  try {
+    await load.add(rows);
+    result.counts = await load.commit();
+    result.ok = true;
+  } catch (e) {
+    await load.abort().catch(() => {});
+    throw e;
+  }
+}
+
+function usesEngine(path: string, opts: IngestOptions): boolean {
+  return (opts.decoder ?? 'engine') === 'engine' && fileKind(path) === 'otlp-protobuf' && opts.signal === 'traces';
+}
+
+/**
+ * One OTLP/protobuf trace file through the engine: staged by ClickHouse and committed;
+ * a malformed file is the file's error (nothing written); a file the engine SQL does not
+ * render goes through the JS decoder instead.
+ */
+async function ingestWithEngine(store: Store, load: StagedLoad, path: string, result: FileResult): Promise<void> {
+  let outcome: EngineStageResult;
+  try {
+    outcome = await stageTracesProtobuf(store, load, { path });
+  } catch (e) {
+    await load.abort().catch(() => {});
+    if (e instanceof DecodeError || (e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EISDIR') {
+      result.error = errorText(e);
+      return;
+    }
+    throw e;
+  }
+  if (outcome.kind === 'staged') {
+    result.decoder = 'engine';
+    try {
+      result.counts = await load.commit();
+      result.ok = true;
+    } catch (e) {
+      await load.abort().catch(() => {});
+      throw e;
+    }
+    return;
+  }
+  await load.abort();
+  let rows: RawRows;
+  try {
+    rows = decodeOtlpFile(await readFile(path), { format: 'protobuf', signal: 'traces' });
+  } catch (e) {
+    result.error = errorText(e);
+    return;
+  }
+  result.decoder = 'js';
+  await addAndCommit(load, rows, result);
 }
 
 function errorText(e: unknown): string {

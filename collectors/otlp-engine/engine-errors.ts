@@ -5,15 +5,17 @@
  * failed or our SQL is wrong: rethrown as is).
  */
 import { DecodeError } from '../../core/errors.js';
-import { PAYLOAD_FAULT_CODE, UNSUPPORTED_CODE } from './trace-sql.js';
+import { ENGINE_CHECKS, UNSUPPORTED_CODE } from './trace-sql.js';
 
-/** ClickHouse error codes that mean "these bytes are not a valid request". */
-const PAYLOAD_FAULT_CODES: ReadonlySet<number> = new Set([
+/** ClickHouse error codes of the protobuf reader that mean "these bytes are not a valid request". */
+const PROTOBUF_FAULT_CODES: ReadonlySet<number> = new Set([
   33, // CANNOT_READ_ALL_DATA: truncated (a field runs past the end)
   436, // PROTOBUF_BAD_CAST: a value does not fit its field
   444, // UNKNOWN_PROTOBUF_FORMAT: corrupted, or a wire type that does not match the schema
-  PAYLOAD_FAULT_CODE, // INCORRECT_DATA: our checks (id lengths, enum values, no resource_spans)
 ]);
+
+/** The reasons of the engine SQL's own checks, by the code each raises. */
+const CHECK_REASONS: ReadonlyMap<number, string> = new Map(Object.values(ENGINE_CHECKS).map((c) => [c.code, c.reason]));
 
 export type EngineErrorClass = { kind: 'payload'; error: DecodeError } | { kind: 'unsupported'; reason: string } | { kind: 'other' };
 
@@ -27,10 +29,11 @@ export function clickhouseErrorCode(e: unknown): number | undefined {
 
 export function classifyEngineError(e: unknown): EngineErrorClass {
   const code = clickhouseErrorCode(e);
-  if (code === UNSUPPORTED_CODE) return { kind: 'unsupported', reason: engineReason(e) };
-  if (code !== undefined && PAYLOAD_FAULT_CODES.has(code)) {
-    return { kind: 'payload', error: new DecodeError(engineReason(e), {}, { cause: e }) };
-  }
+  if (code === UNSUPPORTED_CODE) return { kind: 'unsupported', reason: 'attribute values the engine SQL does not render (see trace-sql.ts)' };
+  if (code === undefined) return { kind: 'other' };
+  const check = CHECK_REASONS.get(code);
+  if (check !== undefined) return { kind: 'payload', error: new DecodeError(check, {}, { cause: e }) };
+  if (PROTOBUF_FAULT_CODES.has(code)) return { kind: 'payload', error: new DecodeError(engineReason(e), {}, { cause: e }) };
   return { kind: 'other' };
 }
 

@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -81,6 +81,8 @@ const PLAIN_PATH = /^[A-Za-z0-9_\-./+@%=,]+$/;
 async function withPayloadFile(payload: ProtobufPayload, fn: (path: string) => Promise<void>): Promise<void> {
   if ('path' in payload) {
     const abs = isAbsolute(payload.path) ? payload.path : resolve(payload.path);
+    // a missing file or a directory fails here, as a Node error (ENOENT, EISDIR), not inside the engine
+    if ((await stat(abs)).isDirectory()) throw Object.assign(new Error(`${abs} is a directory`), { code: 'EISDIR' });
     if (PLAIN_PATH.test(abs)) return fn(abs);
     return withPayloadFile({ bytes: await readFile(abs) }, fn);
   }

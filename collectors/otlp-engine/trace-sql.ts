@@ -11,47 +11,68 @@
  * - attribute values are rendered as pdata's `Value.AsString()` (see
  *   `collectors/otlp/attributes.ts`): string as is, int in decimal, double as Go's JSON
  *   encoder / ES6 writes it, bool `true`/`false`, bytes base64, arrays and kvlists as Go's
- *   `json.Marshal`. Which member of the `AnyValue` oneof is set comes from
- *   `input_format_protobuf_oneof_presence` (a column named after the oneof);
+ *   `json.Marshal` (kvlist keys sorted bytewise; "" when a double in it is NaN/±Inf).
+ *   Which member of the `AnyValue` oneof is set comes from
+ *   `input_format_protobuf_oneof_presence` (a column named after the oneof, `value`);
  * - ids lowercase hex ("" when empty or all zeros), SpanKind/StatusCode as pdata names,
- *   ServiceName from the first resource `service.name`, times as Int64 unix ns (the
- *   staging tables' type), Duration = end − start modulo 2^64 (Go's uint64 arithmetic).
+ *   ServiceName from the resource's `service.name`, times as Int64 unix ns (the staging
+ *   tables' type), Duration = end − start modulo 2^64 (Go's uint64 arithmetic).
  *
- * Checks, raised with `throwIf` and a chosen error code so the caller classifies by code:
- * - {@link PAYLOAD_FAULT_CODE}: what the JS decoder also refuses (id lengths, span kind
- *   and status code values out of range);
- * - {@link UNSUPPORTED_CODE}: payloads that are valid but that this SQL does not render
- *   exactly: an array or kvlist nested inside an array or kvlist; a string inside an
- *   array/kvlist with a control character other than \b \t \n \f \r, U+2028/U+2029 or
- *   invalid UTF-8 (Go's JSON escapes); a repeated attribute key (the exporter keeps the
- *   last value; the keys MUST be unique per the spec). The caller decodes those payloads
- *   with the JS decoder instead.
+ * Checks, raised with `throwIf` and a chosen error code so the caller classifies by code
+ * (ClickHouse 26.7 drops the custom message when a code is given, so the code is the
+ * message: see {@link ENGINE_CHECKS}):
+ * - payload faults the JS decoder also refuses (id lengths, span kind and status code
+ *   out of range, a non-empty payload without `resource_spans`);
+ * - {@link UNSUPPORTED_CODE}: valid payloads this SQL does not render exactly — an array
+ *   or kvlist nested in an array or kvlist; a string inside an array/kvlist (or a kvlist
+ *   key) with a control character other than \b \t \n \f \r, with U+2028/U+2029 or with
+ *   invalid UTF-8 (Go's JSON escapes differ from `toJSONString` there); a repeated key in
+ *   an attribute list or kvlist (the spec forbids them; the exporter keeps the last).
+ *   The caller decodes those payloads with the JS decoder.
  *
- * Every expression runs with short-circuit evaluation off: all branches are computed
- * (cheap, and measured 2× faster than short-circuiting over nested tuples), so no branch
- * may throw or be costly for values it does not apply to.
+ * Cost: the query is planned anew for every payload, and planning grows fast with the
+ * number of copies of the value-rendering expression, so every attribute of a span (its
+ * own, its events' and its links') is rendered by one expression over one concatenated
+ * array and sliced back into maps; resource attributes by a second one. Expressions run
+ * with short-circuit evaluation off (measured 2× faster over nested tuples): every
+ * branch is computed for every value, so no branch may throw or be costly.
  */
 
-/** `throwIf` error code for a malformed payload: INCORRECT_DATA. */
-export const PAYLOAD_FAULT_CODE = 117;
 /** `throwIf` error code for a payload this SQL does not render: NOT_IMPLEMENTED. */
 export const UNSUPPORTED_CODE = 48;
 
-/** `input_format_protobuf_oneof_presence` column of `AnyValue.value`: the field number of the member set. */
-const ANY_VALUE_CASE =
-  "Enum8('none' = 0, 'string_value' = 1, 'bool_value' = 2, 'int_value' = 3, 'double_value' = 4, 'array_value' = 5, 'kvlist_value' = 6, 'bytes_value' = 7)";
+/**
+ * Payload faults found by the SQL's own checks, by the (otherwise impossible in this
+ * query) ClickHouse error code each is raised with.
+ */
+export const ENGINE_CHECKS = {
+  /** CANNOT_PARSE_INPUT_ASSERTION_FAILED */
+  notAnExport: { code: 27, reason: 'not an OTLP trace export request: resourceSpans (field 1) is missing from a non-empty payload' },
+  /** INCORRECT_DATA */
+  idLength: { code: 117, reason: 'an id of a span or link has the wrong length (trace ids are 16 bytes, span ids 8, or empty)' },
+  /** ARGUMENT_OUT_OF_BOUND */
+  enumRange: { code: 69, reason: 'a span kind or status code is out of range (span kind 0..5, status code 0..2)' },
+} as const;
 
-const SCALARS = 'string_value String, bool_value Bool, int_value Int64, double_value Float64, bytes_value String';
+/**
+ * The `input_format_protobuf_oneof_presence` column of `AnyValue.value`: the field number
+ * of the member set, 0 for none (1 string, 2 bool, 3 int, 4 double, 5 array, 6 kvlist,
+ * 7 bytes). ClickHouse's docs show an Enum; Int8 reads the same numbers and keeps the
+ * type names short, which makes planning markedly faster.
+ */
+const CASE = { string: 1, bool: 2, int: 3, double: 4, array: 5, kvlist: 6, bytes: 7 } as const;
+
+const SCALARS = 'string_value String, bool_value Bool, int_value Int64, double_value Float64, bytes_value String, value Int8';
 
 /**
  * An AnyValue inside an array or kvlist: scalars, plus just enough of a nested array or
  * kvlist for the presence column to say one is there (ClickHouse sets the presence only
  * for members it maps), so such payloads can be handed to the JS decoder.
  */
-const NESTED_ANY_VALUE = `Tuple(${SCALARS}, array_value Tuple(\`values\` Array(Tuple(bool_value Bool))), kvlist_value Tuple(\`values\` Array(Tuple(key String))), value ${ANY_VALUE_CASE})`;
+const NESTED_ANY_VALUE = `Tuple(${SCALARS}, array_value Tuple(\`values\` Array(Tuple(bool_value Bool))), kvlist_value Tuple(\`values\` Array(Tuple(key String))))`;
 
 /** An attribute value: scalars, or an array / kvlist of {@link NESTED_ANY_VALUE}. */
-const ANY_VALUE = `Tuple(${SCALARS}, array_value Tuple(\`values\` Array(${NESTED_ANY_VALUE})), kvlist_value Tuple(\`values\` Array(Tuple(key String, value ${NESTED_ANY_VALUE}))), value ${ANY_VALUE_CASE})`;
+const ANY_VALUE = `Tuple(${SCALARS}, array_value Tuple(\`values\` Array(${NESTED_ANY_VALUE})), kvlist_value Tuple(\`values\` Array(Tuple(key String, value ${NESTED_ANY_VALUE}))))`;
 
 const KEY_VALUES = `Array(Tuple(key String, value ${ANY_VALUE}))`;
 
@@ -64,7 +85,7 @@ const SPAN = `Tuple(trace_id String, span_id String, trace_state String, parent_
  */
 export const TRACE_REQUEST_STRUCTURE = `resource_spans Array(Tuple(resource Tuple(attributes ${KEY_VALUES}), scope_spans Array(Tuple(scope Tuple(name String, version String), spans Array(${SPAN})))))`;
 
-/** Settings the read needs besides the schema (see {@link protobufReadSettings}). */
+/** Settings the read and the rendering need (query-scoped: a `SETTINGS` clause or HTTP parameters). */
 export function protobufReadSettings(schema: { text: string; messageName: string }): Record<string, string | number> {
   return {
     format_schema_source: 'string',
@@ -73,6 +94,8 @@ export function protobufReadSettings(schema: { text: string; messageName: string
     input_format_protobuf_oneof_presence: 1,
     allow_custom_error_code_in_throwif: 1,
     short_circuit_function_evaluation: 'disable',
+    // toJSONString: Go's encoder does not escape '/'
+    output_format_json_escape_forward_slashes: 0,
   };
 }
 
@@ -81,7 +104,7 @@ export function sqlString(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-/** A `SETTINGS` clause (query-scoped; names are fixed identifiers). */
+/** A `SETTINGS` clause (names are fixed identifiers). */
 export function settingsClause(settings: Record<string, string | number>): string {
   return `SETTINGS ${Object.entries(settings)
     .map(([k, v]) => `${k} = ${typeof v === 'number' ? v : sqlString(v)}`)
@@ -89,8 +112,18 @@ export function settingsClause(settings: Record<string, string | number>): strin
 }
 
 // ---- values ----
+//
+// Values are rendered column-wise: a lambda takes the arrays of an array of AnyValue
+// tuples' fields (`vs.value`, `vs.string_value`, …) rather than the tuples themselves, so
+// the analyzer never carries the (long) tuple types through lambdas: planning is the
+// bulk of the cost of a small payload.
 
-/** A finite Float64 as Go's JSON encoder / ES6 writes it: ClickHouse's shortest digits, `e+` for positive exponents. */
+/** The field arrays of `vs` (an Array of AnyValue tuples) that scalar rendering takes, as lambda arguments (c, s, i, d, b, y). */
+function scalarColumns(vs: string): string {
+  return `${vs}.value, ${vs}.string_value, ${vs}.int_value, ${vs}.double_value, ${vs}.bool_value, ${vs}.bytes_value`;
+}
+
+/** A finite Float64 `x` as Go's JSON encoder / ES6 writes it: ClickHouse's shortest digits, `e+` for positive exponents. */
 function goFloat(x: string): string {
   return `replaceOne(toString(${x}), 'e', if(position(toString(${x}), 'e-') > 0, 'e', 'e+'))`;
 }
@@ -101,72 +134,58 @@ function goFloatAsString(x: string): string {
 }
 
 /**
- * A string as a Go JSON string literal, for the characters this SQL escapes
- * (`\\`, `"`, `<`, `>`, `&`, \b \t \n \f \r); {@link needsGoEscapeFallback} sends the others to JS.
+ * A string as a Go JSON string literal (HTML-safe): `toJSONString` escapes `"`, `\` and
+ * control characters as Go does, except those {@link needsJsFallback} sends to JS.
  */
 function goJsonString(s: string): string {
-  const pairs: [string, string][] = [
-    ['\\\\', '\\\\\\\\'],
-    ['"', '\\\\"'],
-    ['<', '\\\\u003c'],
-    ['>', '\\\\u003e'],
-    ['&', '\\\\u0026'],
-    ['\\n', '\\\\n'],
-    ['\\r', '\\\\r'],
-    ['\\t', '\\\\t'],
-    ['\\b', '\\\\b'],
-    ['\\f', '\\\\f'],
-  ];
-  let e = s;
-  for (const [from, to] of pairs) e = `replaceAll(${e}, '${from}', '${to}')`;
-  return `concat('"', ${e}, '"')`;
+  return `replaceAll(replaceAll(replaceAll(toJSONString(${s}), '<', '\\\\u003c'), '>', '\\\\u003e'), '&', '\\\\u0026')`;
 }
 
 /** A string Go's JSON encoder would escape in a way {@link goJsonString} does not. */
-function needsGoEscapeFallback(s: string): string {
-  return `(match(${s}, '[\\\\x00-\\\\x07\\\\x0b\\\\x0e-\\\\x1f]') OR position(${s}, '\u2028') > 0 OR position(${s}, '\u2029') > 0 OR NOT isValidUTF8(${s}))`;
+function needsJsFallback(s: string): string {
+  return `(match(${s}, '[\\\\x00-\\\\x07\\\\x0b\\\\x0e-\\\\x1f]|\u2028|\u2029') OR NOT isValidUTF8(${s}))`;
 }
 
-/** `json.Marshal` of a scalar (or empty) nested AnyValue `v`. */
-function goJsonScalar(v: string): string {
-  return `multiIf(${v}.value = 'string_value', ${goJsonString(`${v}.string_value`)}, ${v}.value = 'int_value', toString(${v}.int_value), ${v}.value = 'double_value', ${goFloat(`${v}.double_value`)}, ${v}.value = 'bool_value', if(${v}.bool_value, 'true', 'false'), ${v}.value = 'bytes_value', concat('"', base64Encode(${v}.bytes_value), '"'), 'null')`;
+/** `json.Marshal` of each scalar (or empty) nested AnyValue of `vs`. */
+function goJsonScalars(vs: string): string {
+  return `arrayMap((c, s, i, d, b, y) -> multiIf(c = ${CASE.string}, ${goJsonString('s')}, c = ${CASE.int}, toString(i), c = ${CASE.double}, ${goFloat('d')}, c = ${CASE.bool}, if(b, 'true', 'false'), c = ${CASE.bytes}, concat('"', base64Encode(y), '"'), 'null'), ${scalarColumns(vs)})`;
 }
 
-/** A nested AnyValue whose double is NaN/±Inf: Go's marshal fails and the exporter stores "". */
-function nonFinite(v: string): string {
-  return `(${v}.value = 'double_value' AND NOT isFinite(${v}.double_value))`;
+/** Nested AnyValues `vs` holding a NaN/±Inf double: Go's marshal fails and the exporter stores "". */
+function anyNonFinite(vs: string): string {
+  return `arrayExists((c, d) -> c = ${CASE.double} AND NOT isFinite(d), ${vs}.value, ${vs}.double_value)`;
 }
 
-/** `Value.AsString()` of an ArrayValue `a` (its `values` are nested AnyValues). */
+/** `Value.AsString()` of an ArrayValue's `values` `a`. */
 function arrayAsString(a: string): string {
-  return `if(arrayExists(e -> ${nonFinite('e')}, ${a}.values), '', concat('[', arrayStringConcat(arrayMap(e -> ${goJsonScalar('e')}, ${a}.values), ','), ']'))`;
+  return `if(${anyNonFinite(a)}, '', concat('[', arrayStringConcat(${goJsonScalars(a)}, ','), ']'))`;
 }
 
-/** `Value.AsString()` of a KeyValueList `l`: keys sorted bytewise, as Go's encoder sorts map keys. */
+/** `Value.AsString()` of a KeyValueList's `values` `l`: keys sorted bytewise, as Go's encoder sorts map keys. */
 function kvlistAsString(l: string): string {
-  return `if(arrayExists(kv -> ${nonFinite('kv.value')}, ${l}.values), '', concat('{', arrayStringConcat(arrayMap(kv -> concat(${goJsonString('kv.key')}, ':', ${goJsonScalar('kv.value')}), arraySort(kv -> kv.key, ${l}.values)), ','), '}'))`;
+  const pairs = `arrayMap((k, v) -> concat(${goJsonString('k')}, ':', v), ${l}.key, ${goJsonScalars(`${l}.value`)})`;
+  return `if(${anyNonFinite(`${l}.value`)}, '', concat('{', arrayStringConcat(arraySort((p, k) -> k, ${pairs}, ${l}.key), ','), '}'))`;
 }
 
-/** `Value.AsString()` of an attribute value `v` ({@link ANY_VALUE}). */
-export function anyValueAsString(v: string): string {
-  return `multiIf(${v}.value = 'string_value', ${v}.string_value, ${v}.value = 'int_value', toString(${v}.int_value), ${v}.value = 'double_value', ${goFloatAsString(`${v}.double_value`)}, ${v}.value = 'bool_value', if(${v}.bool_value, 'true', 'false'), ${v}.value = 'bytes_value', base64Encode(${v}.bytes_value), ${v}.value = 'array_value', ${arrayAsString(`${v}.array_value`)}, ${v}.value = 'kvlist_value', ${kvlistAsString(`${v}.kvlist_value`)}, '')`;
+/** `Value.AsString()` of each attribute value of `vs` (an Array of {@link ANY_VALUE}). */
+export function valuesAsStrings(vs: string): string {
+  return `arrayMap((c, s, i, d, b, y, a, l) -> multiIf(c = ${CASE.string}, s, c = ${CASE.int}, toString(i), c = ${CASE.double}, ${goFloatAsString('d')}, c = ${CASE.bool}, if(b, 'true', 'false'), c = ${CASE.bytes}, base64Encode(y), c = ${CASE.array}, ${arrayAsString('a')}, c = ${CASE.kvlist}, ${kvlistAsString('l')}, ''), ${scalarColumns(vs)}, ${vs}.array_value.values, ${vs}.kvlist_value.values)`;
 }
 
-/** An attribute list `attrs` as the `Map(LowCardinality(String), String)` column. */
-export function attributesMap(attrs: string): string {
-  return `mapFromArrays(arrayMap(kv -> kv.key, ${attrs}), arrayMap(kv -> ${anyValueAsString('kv.value')}, ${attrs}))`;
+/** Nested AnyValues `vs` of which one needs the JS decoder. */
+function nestedUnsupported(vs: string): string {
+  return `arrayExists((c, s) -> c IN (${CASE.array}, ${CASE.kvlist}) OR (c = ${CASE.string} AND ${needsJsFallback('s')}), ${vs}.value, ${vs}.string_value)`;
 }
 
-/** True when a nested AnyValue `v` is rendered by JS instead (see the module comment). */
-function nestedUnsupported(v: string): string {
-  return `(${v}.value IN ('array_value', 'kvlist_value') OR (${v}.value = 'string_value' AND ${needsGoEscapeFallback(`${v}.string_value`)}))`;
+/** Attribute values `vs` (an Array of {@link ANY_VALUE}) of which one needs the JS decoder. */
+function valuesUnsupported(vs: string): string {
+  const kvlist = `(${nestedUnsupported('l.value')} OR arrayExists(k -> ${needsJsFallback('k')}, l.key) OR arrayUniq(l.key) != length(l.key))`;
+  return `arrayExists((c, a, l) -> (c = ${CASE.array} AND ${nestedUnsupported('a')}) OR (c = ${CASE.kvlist} AND ${kvlist}), ${vs}.value, ${vs}.array_value.values, ${vs}.kvlist_value.values)`;
 }
 
-/** True when an attribute list `attrs` needs the JS decoder (see the module comment). */
-export function attributesUnsupported(attrs: string): string {
-  const kvlist = `(kv.value.value = 'kvlist_value' AND (arrayExists(x -> ${nestedUnsupported('x.value')} OR ${needsGoEscapeFallback('x.key')}, kv.value.kvlist_value.values) OR arrayUniq(arrayMap(x -> x.key, kv.value.kvlist_value.values)) != length(kv.value.kvlist_value.values)))`;
-  const array = `(kv.value.value = 'array_value' AND arrayExists(x -> ${nestedUnsupported('x')}, kv.value.array_value.values))`;
-  return `(arrayUniq(arrayMap(kv -> kv.key, ${attrs})) != length(${attrs}) OR arrayExists(kv -> ${array} OR ${kvlist}, ${attrs}))`;
+/** Keys `ks` (an Array of String) with one more than once. */
+function repeatedKeys(ks: string): string {
+  return `(arrayUniq(${ks}) != length(${ks}))`;
 }
 
 /** An id as the exporter writes it: lowercase hex, "" when empty or all zeros. */
@@ -179,13 +198,29 @@ function badIdLength(id: string, size: number): string {
   return `length(${id}) NOT IN (0, ${size})`;
 }
 
+/** `count` key-value pairs from 1-based `offset` of the rendered `_keys`/`_values` as a map. */
+function sliceMap(offset: string, count: string): string {
+  return `mapFromArrays(arraySlice(_keys, ${offset}, ${count}), arraySlice(_values, ${offset}, ${count}))`;
+}
+
+/** One map per list in `lists` (lengths of consecutive runs of `_keys`/`_values` starting after `before` pairs). */
+function sliceMaps(lengths: string, before: string): string {
+  return `arrayMap((end, n) -> ${sliceMap(`${before} + end - n + 1`, 'n')}, arrayCumSum(${lengths}), ${lengths})`;
+}
+
+function throwIfAll(checks: readonly (readonly [cond: string, code: number])[]): string {
+  return checks.map(([cond, code]) => `throwIf(${cond}, '', toInt32(${code})) = 0`).join(' AND ');
+}
+
 const SPAN_KIND_NAMES = "['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']";
 const STATUS_CODE_NAMES = "['Unset', 'Ok', 'Error']";
 
 /**
- * The expression of each `otel_traces` column (times as Int64 unix ns, as staged),
- * over `res` (per resource: `ResourceAttributes`, `ServiceName`), `ss` (scope spans) and
- * `sp` (span) — see {@link traceRowsSelect}.
+ * The expression of each `otel_traces` column (times as Int64 unix ns, as staged), over
+ * the span-level names of {@link traceRowsSelect}: `sp` (the span), `ss` (its scope
+ * spans), `ResourceAttributes`/`ServiceName` (of its resource), `_keys`/`_values` (every
+ * attribute of the span, its events and its links, rendered), `_eventLengths`,
+ * `_linkLengths` (attributes per event / link).
  */
 export const SPAN_COLUMNS: Readonly<Record<string, string>> = {
   Timestamp: 'toInt64(sp.start_time_unix_nano)',
@@ -199,45 +234,38 @@ export const SPAN_COLUMNS: Readonly<Record<string, string>> = {
   ResourceAttributes: 'ResourceAttributes',
   ScopeName: 'ss.scope.name',
   ScopeVersion: 'ss.scope.version',
-  SpanAttributes: attributesMap('sp.attributes'),
+  SpanAttributes: sliceMap('1', 'length(sp.attributes)'),
   Duration: 'toUInt64(sp.end_time_unix_nano - sp.start_time_unix_nano)',
   StatusCode: `${STATUS_CODE_NAMES}[sp.status.code + 1]`,
   StatusMessage: 'sp.status.message',
-  'Events.Timestamp': 'arrayMap(e -> toInt64(e.time_unix_nano), sp.events)',
-  'Events.Name': 'arrayMap(e -> e.name, sp.events)',
-  'Events.Attributes': `arrayMap(e -> ${attributesMap('e.attributes')}, sp.events)`,
-  'Links.TraceId': `arrayMap(l -> ${hexId('l.trace_id')}, sp.links)`,
-  'Links.SpanId': `arrayMap(l -> ${hexId('l.span_id')}, sp.links)`,
-  'Links.TraceState': 'arrayMap(l -> l.trace_state, sp.links)',
-  'Links.Attributes': `arrayMap(l -> ${attributesMap('l.attributes')}, sp.links)`,
+  'Events.Timestamp': "CAST(sp.events.time_unix_nano, 'Array(Int64)')",
+  'Events.Name': 'sp.events.name',
+  'Events.Attributes': sliceMaps('_eventLengths', 'length(sp.attributes)'),
+  'Links.TraceId': `arrayMap(id -> ${hexId('id')}, sp.links.trace_id)`,
+  'Links.SpanId': `arrayMap(id -> ${hexId('id')}, sp.links.span_id)`,
+  'Links.TraceState': 'sp.links.trace_state',
+  'Links.Attributes': sliceMaps('_linkLengths', 'length(sp.attributes) + arraySum(_eventLengths)'),
 };
 
-/** Per-span checks: [condition, message, code], tested in order. */
-const SPAN_CHECKS: readonly [string, string, number][] = [
-  [badIdLength('sp.trace_id', 16), 'a span trace_id is not 16 bytes', PAYLOAD_FAULT_CODE],
-  [badIdLength('sp.span_id', 8), 'a span span_id is not 8 bytes', PAYLOAD_FAULT_CODE],
-  [badIdLength('sp.parent_span_id', 8), 'a span parent_span_id is not 8 bytes', PAYLOAD_FAULT_CODE],
-  [`arrayExists(l -> ${badIdLength('l.trace_id', 16)}, sp.links)`, 'a span link trace_id is not 16 bytes', PAYLOAD_FAULT_CODE],
-  [`arrayExists(l -> ${badIdLength('l.span_id', 8)}, sp.links)`, 'a span link span_id is not 8 bytes', PAYLOAD_FAULT_CODE],
-  ['sp.kind NOT BETWEEN 0 AND 5', 'unknown span kind (expected 0..5)', PAYLOAD_FAULT_CODE],
-  ['sp.status.code NOT BETWEEN 0 AND 2', 'unknown status code (expected 0..2)', PAYLOAD_FAULT_CODE],
+/** Per-span checks, in order. */
+const SPAN_CHECKS: readonly (readonly [string, number])[] = [
   [
-    `${attributesUnsupported('sp.attributes')} OR arrayExists(e -> ${attributesUnsupported('e.attributes')}, sp.events) OR arrayExists(l -> ${attributesUnsupported('l.attributes')}, sp.links)`,
-    'attribute values this SQL does not render (nested arrays/kvlists, rare escapes, repeated keys)',
+    `${badIdLength('sp.trace_id', 16)} OR ${badIdLength('sp.span_id', 8)} OR ${badIdLength('sp.parent_span_id', 8)} OR arrayExists((t, s) -> ${badIdLength('t', 16)} OR ${badIdLength('s', 8)}, sp.links.trace_id, sp.links.span_id)`,
+    ENGINE_CHECKS.idLength.code,
+  ],
+  ['sp.kind NOT BETWEEN 0 AND 5 OR sp.status.code NOT BETWEEN 0 AND 2', ENGINE_CHECKS.enumRange.code],
+  [
+    `${valuesUnsupported('_all.value')} OR ${repeatedKeys('sp.attributes.key')} OR arrayExists(ks -> ${repeatedKeys('ks')}, sp.events.attributes.key) OR arrayExists(ks -> ${repeatedKeys('ks')}, sp.links.attributes.key)`,
     UNSUPPORTED_CODE,
   ],
 ];
 
-function throwIfAll(checks: readonly [string, string, number][]): string {
-  return checks.map(([cond, message, code]) => `throwIf(${cond}, ${sqlString(message)}, toInt32(${code})) = 0`).join(' AND ');
-}
-
 /**
  * `SELECT <columns> FROM <source> …`: the rows of the request read by `source` (a
  * `file(…)` or `input(…)` table function yielding the {@link TRACE_REQUEST_STRUCTURE}
- * column), one per span, with `columns` in the order given (names of `SPAN_COLUMNS`).
- * A non-empty request without `resource_spans` is refused, as the JS decoder refuses it
- * (protobuf would read any unrelated message as an empty request).
+ * column), one per span, with `columns` (names of {@link SPAN_COLUMNS}) in the order given.
+ * A non-empty request without `resource_spans` is refused, as the JS decoder refuses it:
+ * protobuf would read any unrelated message as an empty request.
  */
 export function traceRowsSelect(source: string, columns: readonly string[]): string {
   const exprs = columns.map((c) => {
@@ -245,20 +273,29 @@ export function traceRowsSelect(source: string, columns: readonly string[]): str
     if (e === undefined) throw new Error(`otel_traces column ${c} has no engine-side mapping`);
     return `${e} AS \`${c}\``;
   });
-  const resourceChecks: [string, string, number][] = [
-    [attributesUnsupported('rs.resource.attributes'), 'resource attribute values this SQL does not render', UNSUPPORTED_CODE],
-  ];
+  const resourceChecks = [
+    [`${valuesUnsupported('rs.resource.attributes.value')} OR ${repeatedKeys('rs.resource.attributes.key')}`, UNSUPPORTED_CODE],
+  ] as const;
   return `SELECT ${exprs.join(',\n  ')}
 FROM (
   SELECT
-    ${attributesMap('rs.resource.attributes')} AS ResourceAttributes,
-    ${anyValueAsString("arrayFirst(kv -> kv.key = 'service.name', rs.resource.attributes).value")} AS ServiceName,
-    rs.scope_spans AS scope_spans
-  FROM (SELECT resource_spans FROM ${source} WHERE throwIf(length(resource_spans) = 0, ${sqlString('not an OTLP trace export request: resourceSpans (field 1) is missing')}, toInt32(${PAYLOAD_FAULT_CODE})) = 0)
-  ARRAY JOIN resource_spans AS rs
-  WHERE ${throwIfAll(resourceChecks)}
-) AS res
-ARRAY JOIN scope_spans AS ss
-ARRAY JOIN ss.spans AS sp
-WHERE ${throwIfAll(SPAN_CHECKS)}`;
+    ResourceAttributes, ServiceName, ss, sp,
+    arrayConcat(sp.attributes, arrayFlatten(sp.events.attributes), arrayFlatten(sp.links.attributes)) AS _all,
+    _all.key AS _keys,
+    ${valuesAsStrings('_all.value')} AS _values,
+    arrayMap(a -> length(a), sp.events.attributes) AS _eventLengths,
+    arrayMap(a -> length(a), sp.links.attributes) AS _linkLengths
+  FROM (
+    SELECT
+      mapFromArrays(rs.resource.attributes.key, ${valuesAsStrings('rs.resource.attributes.value')}) AS ResourceAttributes,
+      ResourceAttributes['service.name'] AS ServiceName,
+      rs.scope_spans AS scope_spans
+    FROM (SELECT resource_spans FROM ${source} WHERE throwIf(length(resource_spans) = 0, '', toInt32(${ENGINE_CHECKS.notAnExport.code})) = 0)
+    ARRAY JOIN resource_spans AS rs
+    WHERE ${throwIfAll(resourceChecks)}
+  )
+  ARRAY JOIN scope_spans AS ss
+  ARRAY JOIN ss.spans AS sp
+  WHERE ${throwIfAll(SPAN_CHECKS)}
+)`;
 }

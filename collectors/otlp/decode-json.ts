@@ -55,28 +55,37 @@ export function detectOtlpJsonSignal(doc: unknown): OtlpJsonSignal {
 
 /** OTLP/JSON text (a string or UTF-8 bytes) of a trace export request. */
 export function decodeTracesJson(text: string | Uint8Array): ExportTraceServiceRequest {
-  return decodeTracesJsonDocument(parseOtlpJson(text));
+  return decodeOwnedDocument(parseOtlpJson(text), 'traces', ExportTraceServiceRequestType);
 }
 
-/** An already parsed OTLP/JSON trace export request (not modified). */
+/** An already parsed OTLP/JSON trace export request (left as it is: decoding works on a copy). */
 export function decodeTracesJsonDocument(doc: unknown): ExportTraceServiceRequest {
-  return decodeDocument(doc, 'traces', ExportTraceServiceRequestType);
+  return decodeOwnedDocument(copyOf(doc), 'traces', ExportTraceServiceRequestType);
 }
 
 /** OTLP/JSON text (a string or UTF-8 bytes) of a metrics export request. */
 export function decodeMetricsJson(text: string | Uint8Array): ExportMetricsServiceRequest {
-  return decodeMetricsJsonDocument(parseOtlpJson(text));
+  return decodeOwnedDocument(parseOtlpJson(text), 'metrics', ExportMetricsServiceRequestType);
 }
 
-/** An already parsed OTLP/JSON metrics export request (not modified). */
+/** An already parsed OTLP/JSON metrics export request (left as it is: decoding works on a copy). */
 export function decodeMetricsJsonDocument(doc: unknown): ExportMetricsServiceRequest {
-  return decodeDocument(doc, 'metrics', ExportMetricsServiceRequestType);
+  return decodeOwnedDocument(copyOf(doc), 'metrics', ExportMetricsServiceRequestType);
 }
 
-function decodeDocument<T>(doc: unknown, signal: OtlpJsonSignal, type: MessageType<T>): T {
+function copyOf(doc: unknown): unknown {
+  try {
+    return structuredClone(doc);
+  } catch (e) {
+    throw new DecodeError(`not a JSON document: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+  }
+}
+
+/** Decodes `doc`, which nobody else holds: it is rewritten in place into the form `fromObject` reads. */
+function decodeOwnedDocument<T>(doc: unknown, signal: OtlpJsonSignal, type: MessageType<T>): T {
   checkSignal(doc, signal);
   try {
-    const prepared = prepareValue(doc, []) as Record<string, unknown>;
+    const prepared = prepareInPlace(doc, []) as Record<string, unknown>;
     const problem = type.verify(prepared);
     if (problem !== null) throw locateVerifyError(type, prepared, problem);
     return type.fromObject(prepared);
@@ -145,24 +154,24 @@ const ENUM_FIELDS: ReadonlyMap<string, { name: string; values: EnumValues }> = n
   ['aggregationTemporality', { name: 'AggregationTemporality', values: AggregationTemporalityValues }],
 ]);
 
-function prepareValue(value: unknown, path: Path): unknown {
+/** `value` with its OTLP/JSON fields converted (objects and arrays rewritten in place). */
+function prepareInPlace(value: unknown, path: Path): unknown {
   if (Array.isArray(value)) {
-    return value.map((element: unknown, i) => {
+    for (let i = 0; i < value.length; i++) {
       path.push(i);
-      const prepared = prepareValue(element, path);
+      value[i] = prepareInPlace(value[i], path);
       path.pop();
-      return prepared;
-    });
+    }
+    return value;
   }
   if (!isJsonObject(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    if (key === '__proto__') continue; // never an OTLP field; would set the prototype
+  for (const key in value) {
+    if (key === '__proto__' || !Object.hasOwn(value, key)) continue; // never an OTLP field; assigning it would set the prototype
     path.push(key);
-    out[key] = prepareField(key, value[key], path);
+    value[key] = prepareField(key, value[key], path);
     path.pop();
   }
-  return out;
+  return value;
 }
 
 function prepareField(key: string, value: unknown, path: Path): unknown {
@@ -178,16 +187,16 @@ function prepareField(key: string, value: unknown, path: Path): unknown {
   const enumType = ENUM_FIELDS.get(key);
   if (enumType !== undefined) return enumValue(value, enumType, path);
   if (key === 'bytesValue') return base64(value, path);
-  return prepareValue(value, path);
+  return prepareInPlace(value, path);
 }
 
 function mapElements(values: unknown[], path: Path, f: (v: unknown) => unknown): unknown[] {
-  return values.map((v, i) => {
+  for (let i = 0; i < values.length; i++) {
     path.push(i);
-    const mapped = f(v);
+    values[i] = f(values[i]);
     path.pop();
-    return mapped;
-  });
+  }
+  return values;
 }
 
 function hexId(value: unknown, bytes: number, path: Path): Uint8Array {
@@ -252,7 +261,7 @@ function base64(value: unknown, path: Path): string {
  * Turns the generated `verify`'s reason (e.g. "resourceSpans.scopeSpans.spans.name:
  * string expected", no indices) into a DecodeError with an indexed path. Along the named
  * fields, each array is narrowed to the first element that alone reproduces the same
- * reason. `doc` is our own prepared copy, narrowed in place.
+ * reason. `doc` is the prepared document (ours), narrowed in place.
  */
 function locateVerifyError(type: MessageType<unknown>, doc: Record<string, unknown>, problem: string): DecodeError {
   const colon = problem.indexOf(': ');

@@ -7,13 +7,10 @@ import { DecodeError } from '../../core/errors.js';
 export const TRACE_ID_BYTES = 16;
 export const SPAN_ID_BYTES = 8;
 
-const BYTE_TO_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 /** Lowercase hex of `bytes`. */
 export function bytesToHex(bytes: Uint8Array): string {
-  let hex = '';
-  for (let i = 0; i < bytes.length; i++) hex += BYTE_TO_HEX[bytes[i]!]!;
-  return hex;
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buffer.toString('hex');
 }
 
 /**
@@ -54,7 +51,5 @@ const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 /** The bytes of an even-length hex string (either case), or `undefined` if it is not hex. */
 export function hexToBytes(hex: string): Uint8Array | undefined {
   if (hex.length % 2 !== 0 || !HEX_DIGITS.test(hex)) return undefined;
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
+  return Buffer.from(hex, 'hex');
 }

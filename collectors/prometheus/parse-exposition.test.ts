@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../core/errors.js';
-import { detectDialect, parseExposition, parseScaledDecimal, type MetricFamily } from './parse-exposition.js';
+import { detectDialect, parseExposition, type MetricFamily } from './parse-exposition.js';
+import { parseScaledDecimal } from './parse-number.js';
 
 const sample = (name: string) => readFileSync(new URL(`../../../shared/samples/${name}`, import.meta.url), 'utf8');
 const fixture = (name: string) => readFileSync(new URL(`../../test/fixtures/prometheus/${name}`, import.meta.url), 'utf8');

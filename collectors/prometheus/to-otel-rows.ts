@@ -48,9 +48,10 @@ import type {
   UnixNano,
 } from '../../core/schema/otel-rows.js';
 import { emptyRawRows } from '../../core/schema/otel-rows.js';
-import { isIP, BlockList } from 'node:net';
 import type { Exemplar, MetricFamily, Sample } from './parse-exposition.js';
-import { parseFloatToken } from './parse-exposition.js';
+import { parseFloatToken } from './parse-number.js';
+import { resourceAttributes } from './target-resource.js';
+import { msToUnixNano, secondsToUnixNano } from './unix-nano.js';
 
 export const PROMETHEUS_RECEIVER_SCOPE = 'github.com/open-telemetry/opentelemetry-collector-contrib/receiver/prometheusreceiver';
 
@@ -433,49 +434,6 @@ const NO_DROP: ReadonlySet<string> = new Set();
 const DROP_LE: ReadonlySet<string> = new Set(['le']);
 const DROP_QUANTILE: ReadonlySet<string> = new Set(['quantile']);
 
-/** The receiver's `CreateResource` (prom_to_otlp.go), without Kubernetes discovery labels. */
-export function resourceAttributes(job: string, instance: string, scheme: string): Attributes {
-  const split = splitHostPort(instance);
-  const host = split?.host ?? instance;
-  const attrs: Attributes = { 'service.name': job };
-  if (isDiscernibleHost(host)) attrs['server.address'] = host;
-  attrs['service.instance.id'] = instance;
-  attrs['server.port'] = split?.port ?? '';
-  attrs['url.scheme'] = scheme;
-  return attrs;
-}
-
-/** Go's net.SplitHostPort: `host:port` or `[ipv6]:port`; undefined when it is neither. */
-export function splitHostPort(hostport: string): { host: string; port: string } | undefined {
-  const colon = hostport.lastIndexOf(':');
-  if (colon < 0) return undefined;
-  let host: string;
-  if (hostport.startsWith('[')) {
-    const close = hostport.indexOf(']');
-    if (close < 0 || close + 1 !== colon) return undefined;
-    host = hostport.slice(1, close);
-  } else {
-    host = hostport.slice(0, colon);
-    if (host.includes(':')) return undefined; // too many colons
-  }
-  const port = hostport.slice(colon + 1);
-  if (host.includes('[') || host.includes(']') || port.includes('[') || port.includes(']')) return undefined;
-  return { host, port };
-}
-
-const NON_DISCERNIBLE = new BlockList();
-NON_DISCERNIBLE.addSubnet('127.0.0.0', 8, 'ipv4');
-NON_DISCERNIBLE.addAddress('0.0.0.0', 'ipv4');
-NON_DISCERNIBLE.addAddress('::1', 'ipv6');
-NON_DISCERNIBLE.addAddress('::', 'ipv6');
-
-/** Not localhost, a loopback or the unspecified address (the receiver's isDiscernibleHost). */
-function isDiscernibleHost(host: string): boolean {
-  const family = isIP(host);
-  if (family !== 0) return !NON_DISCERNIBLE.check(host, family === 6 ? 'ipv6' : 'ipv4');
-  return host !== 'localhost';
-}
-
 const seriesKeys = new Map<string | undefined, WeakMap<object, string>>();
 
 /**
@@ -561,38 +519,4 @@ function hexId(value: string, bytes: number): string | undefined {
   if (used.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(used)) return undefined;
   const id = used.padStart(width, '0').toLowerCase();
   return /^0*$/.test(id) ? '' : id;
-}
-
-// ---- time conversion -------------------------------------------------------------------
-
-/** Unix milliseconds → unix nanoseconds as a decimal string, exact for the decimal the number prints as. */
-export function msToUnixNano(ms: number): UnixNano {
-  return scaleToIntegerString(ms, 6);
-}
-
-/** Unix seconds (a `_created` value) → unix nanoseconds as a decimal string. */
-export function secondsToUnixNano(seconds: number): UnixNano {
-  return scaleToIntegerString(seconds, 9);
-}
-
-/**
- * `x` × 10^digits as an integer decimal string, by moving the decimal point in the
- * shortest decimal form of `x` (what `String(x)` prints) and truncating what is left
- * after the point. No floating-point multiplication, so 1700000000123.456 ms is
- * exactly 1700000000123456000 ns.
- */
-function scaleToIntegerString(x: number, digits: number): string {
-  if (!Number.isFinite(x)) throw new RangeError(`cannot convert ${x} to a unix time`);
-  if (Number.isSafeInteger(x)) return x === 0 ? '0' : String(x) + '0'.repeat(digits);
-  if (Number.isInteger(x)) return (BigInt(x) * 10n ** BigInt(digits)).toString();
-  let s = String(x);
-  if (s.includes('e')) s = x.toFixed(digits); // |x| < 1e-6: toFixed is exact enough to digits places
-  const negative = s.startsWith('-');
-  if (negative) s = s.slice(1);
-  const dot = s.indexOf('.');
-  const intPart = dot < 0 ? s : s.slice(0, dot);
-  const frac = dot < 0 ? '' : s.slice(dot + 1);
-  const scaled = (intPart + frac.padEnd(digits, '0').slice(0, digits)).replace(/^0+/, '');
-  if (scaled === '') return '0';
-  return negative ? '-' + scaled : scaled;
 }

@@ -22,10 +22,14 @@ describe('DDL', () => {
         'ENGINE = Distributed(`factory`, `tf`, `otel_traces_local`, rand())',
     );
     const all = allStatements({ database: 'tf', cluster: 'factory' });
-    // 6 raw tables + the migrations table, each local + distributed
-    expect(all).toHaveLength(14);
+    // 6 raw tables + 5 facts + the migrations and views tables, each local + distributed; 7 views
+    expect(all).toHaveLength(33);
     expect(all.every((s) => s.includes(' ON CLUSTER `factory`'))).toBe(true);
-    expect(all.filter((s) => s.includes('ENGINE = Distributed('))).toHaveLength(7);
+    expect(all.filter((s) => s.includes('ENGINE = Distributed('))).toHaveLength(13);
+    // views read and write the local tables: each shard transforms its own rows
+    expect(all.find((s) => s.includes('`tf`.`llm_requests_mv`'))).toMatch(
+      /^CREATE MATERIALIZED VIEW IF NOT EXISTS `tf`\.`llm_requests_mv` ON CLUSTER `factory` TO `tf`\.`llm_requests_local` AS\n[\s\S]+FROM `tf`\.`otel_traces_local`\n/,
+    );
     expect(all.find((s) => s.includes('tf_schema_migrations_local'))).toContain(
       "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/tf_schema_migrations_local', '{replica}')",
     );

@@ -5,17 +5,27 @@
 import type { Store } from '../store/open-store.js';
 import { renderTable, qualified, type DdlTarget } from './ddl.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
+import { DEFAULT_VIEW_SETTINGS, syncViews, type ViewSettings } from './views.js';
 
 export interface MigrateResult {
   applied: Pick<Migration, 'version' | 'name'>[];
   current: number;
+  /** views created or re-created (their definition changed with the config) */
+  views: string[];
+}
+
+export interface MigrateOptions {
+  migrations?: readonly Migration[];
+  /** config values the views are rendered with (attribution.tenant_attribute, ttft_attribute) */
+  views?: ViewSettings;
 }
 
 export function ddlTarget(store: Pick<Store, 'database' | 'cluster'>): DdlTarget {
   return { database: store.database, cluster: store.cluster };
 }
 
-export async function migrate(store: Store, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrateResult> {
+export async function migrate(store: Store, opts: MigrateOptions = {}): Promise<MigrateResult> {
+  const migrations = opts.migrations ?? MIGRATIONS;
   const t = ddlTarget(store);
   if (t.database !== 'default') {
     await store.client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${t.database}\`${t.cluster ? ` ON CLUSTER \`${t.cluster}\`` : ''}` });
@@ -39,5 +49,6 @@ export async function migrate(store: Store, migrations: readonly Migration[] = M
     applied.push({ version: m.version, name: m.name });
     current = m.version;
   }
-  return { applied, current };
+  const views = await syncViews(store, t, opts.views ?? DEFAULT_VIEW_SETTINGS);
+  return { applied, current, views };
 }

@@ -34,7 +34,12 @@ describe('migrations', () => {
     const first = await migrate(store);
     expect(first.applied.map((m) => m.version)).toEqual(MIGRATIONS.map((m) => m.version));
     const again = await migrate(store);
-    expect(again).toEqual({ applied: [], current: MIGRATIONS.at(-1)!.version });
+    expect(first.views).toHaveLength(7);
+    expect(again).toEqual({ applied: [], current: MIGRATIONS.at(-1)!.version, views: [] });
+    // a config change re-renders the views that depend on it
+    const changed = await migrate(store, { views: { tenant_attribute: 'org.id', ttft_attribute: 'gen_ai.server.time_to_first_token' } });
+    expect(changed.views).toEqual(['llm_requests_mv', 'trace_roots_mv']);
+    expect((await migrate(store)).views).toEqual(['llm_requests_mv', 'trace_roots_mv']);
     const cols = await rows<{ table: string; name: string; type: string }>(
       "SELECT table, name, type FROM system.columns WHERE database = 'default' AND name IN ('Timestamp', 'TimeUnix', 'MetricName', 'Duration', 'SpanAttributes') ORDER BY table, name",
     );
