@@ -165,8 +165,8 @@ function prepareInPlace(value: unknown, path: Path): unknown {
     return value;
   }
   if (!isJsonObject(value)) return value;
-  for (const key in value) {
-    if (key === '__proto__' || !Object.hasOwn(value, key)) continue; // never an OTLP field; assigning it would set the prototype
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') continue; // never an OTLP field; assigning it would set the prototype
     path.push(key);
     value[key] = prepareField(key, value[key], path);
     path.pop();
