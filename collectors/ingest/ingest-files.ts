@@ -18,7 +18,7 @@ import { emptyRawRows, RAW_TABLES, type RawRows } from '../../core/schema/otel-r
 import { StagedLoad, zeroCounts, type LoadCounts } from '../writer/staged-load.js';
 import { decodeExpositionFile } from '../prometheus/decode-file.js';
 import { decodeOtlpFile, type OtlpSignal } from '../otlp/decode-file.js';
-import { stageTracesProtobuf, type EngineStageResult } from '../otlp-engine/stage-traces.js';
+import { stageTracesProtobuf, stageTracesProtobufBatch, type EngineStageResult } from '../otlp-engine/stage-traces.js';
 
 export type FileKind = 'prometheus' | 'otlp-json' | 'otlp-protobuf';
 
@@ -102,36 +102,99 @@ export async function ingestFiles(store: Store, paths: readonly string[], opts: 
   const load = new StagedLoad(store);
   const files: FileResult[] = [];
   const totals = zeroCounts();
+  const finish = (result: FileResult): void => {
+    if (result.ok) {
+      for (const t of RAW_TABLES) {
+        totals[t].staged += result.counts[t].staged;
+        totals[t].written += result.counts[t].written;
+      }
+    }
+    bytesDone += result.bytes;
+    opts.onProgress?.({ file: result.file, bytesDone, bytesTotal });
+  };
   try {
-    for (const [i, path] of paths.entries()) {
+    for (let i = 0; i < paths.length; ) {
+      const path = paths[i]!;
+      if (usesEngine(path, opts)) {
+        // a run of engine files, staged by one query (planning it costs as much as executing a 10 k-span file)
+        const batch: FileResult[] = [];
+        let batchBytes = 0;
+        while (i < paths.length && usesEngine(paths[i]!, opts) && batch.length < ENGINE_BATCH_FILES && (batch.length === 0 || batchBytes + (sizes[i] ?? 0) <= ENGINE_BATCH_BYTES)) {
+          batch.push({ file: paths[i]!, kind: fileKind(paths[i]!), bytes: sizes[i] ?? 0, ok: false, counts: zeroCounts() });
+          batchBytes += sizes[i] ?? 0;
+          i++;
+        }
+        files.push(...batch);
+        await ingestEngineBatch(store, load, batch);
+        batch.forEach(finish);
+        continue;
+      }
       const result: FileResult = { file: path, kind: fileKind(path), bytes: sizes[i] ?? 0, ok: false, counts: zeroCounts() };
       files.push(result);
-      if (usesEngine(path, opts)) {
-        await ingestWithEngine(store, load, path, result);
-      } else {
-        let rows: RawRows = emptyRawRows();
-        try {
-          const content = await readFile(path);
-          rows = decodeFile(path, content, opts);
-          result.decoder = 'js';
-        } catch (e) {
-          result.error = errorText(e);
-        }
-        if (result.error === undefined) await addAndCommit(load, rows, result);
+      i++;
+      let rows: RawRows = emptyRawRows();
+      try {
+        const content = await readFile(path);
+        rows = decodeFile(path, content, opts);
+        result.decoder = 'js';
+      } catch (e) {
+        result.error = errorText(e);
       }
-      if (result.ok) {
-        for (const t of RAW_TABLES) {
-          totals[t].staged += result.counts[t].staged;
-          totals[t].written += result.counts[t].written;
-        }
-      }
-      bytesDone += result.bytes;
-      opts.onProgress?.({ file: path, bytesDone, bytesTotal });
+      if (result.error === undefined) await addAndCommit(load, rows, result);
+      finish(result);
     }
   } finally {
     await load.dispose();
   }
   return { files, totals };
+}
+
+/** Most files, and bytes, the engine stages in one query. */
+const ENGINE_BATCH_FILES = 16;
+const ENGINE_BATCH_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Engine files staged together and committed at once (counts per file). If one of them is
+ * malformed or needs the JS decoder, the batch is undone and its files go one by one, so
+ * each gets its own outcome.
+ */
+async function ingestEngineBatch(store: Store, load: StagedLoad, batch: FileResult[]): Promise<void> {
+  if (batch.length > 1) {
+    let outcome: EngineStageResult | undefined;
+    try {
+      outcome = await stageTracesProtobufBatch(
+        store,
+        load,
+        batch.map((r) => ({ path: r.file })),
+      );
+    } catch (e) {
+      await load.abort().catch(() => {});
+      if (!isFileFault(e)) throw e;
+    }
+    if (outcome?.kind === 'staged') {
+      let bySource: Map<number, LoadCounts>;
+      try {
+        bySource = await load.commitBySource();
+      } catch (e) {
+        await load.abort().catch(() => {});
+        throw e;
+      }
+      batch.forEach((result, k) => {
+        result.counts = bySource.get(k) ?? zeroCounts();
+        result.ok = true;
+        result.decoder = 'engine';
+      });
+      return;
+    }
+    if (outcome?.kind === 'unsupported') await load.abort();
+  }
+  for (const result of batch) await ingestWithEngine(store, load, result.file, result);
+}
+
+/** A fault of the file itself (malformed, missing, a directory), as opposed to the store's. */
+function isFileFault(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return e instanceof DecodeError || code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES';
 }
 
 /** Stages and commits `rows`; a store failure aborts the load and is rethrown (not the file's fault: stop). */
@@ -161,7 +224,7 @@ async function ingestWithEngine(store: Store, load: StagedLoad, path: string, re
     outcome = await stageTracesProtobuf(store, load, { path });
   } catch (e) {
     await load.abort().catch(() => {});
-    if (e instanceof DecodeError || (e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EISDIR') {
+    if (isFileFault(e)) {
       result.error = errorText(e);
       return;
     }

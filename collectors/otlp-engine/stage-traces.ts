@@ -1,23 +1,25 @@
 /**
- * Stages an OTLP/protobuf trace export request through ClickHouse itself: the engine
- * parses the protobuf (`ProtobufSingle` with the official .proto, see `proto-schema.ts`),
+ * Stages OTLP/protobuf trace export requests through ClickHouse itself: the engine parses
+ * the protobuf (`ProtobufSingle` with the official .proto, see `proto-schema.ts`),
  * flattens it and renders the values (`trace-sql.ts`) in one `INSERT INTO <stage> SELECT`,
- * so no span crosses into JS. Measured several times faster than decoding in JS and
- * serialising rows back to the engine (bench/README.md).
+ * so no span crosses into JS (bench/README.md has the figures).
  *
  * How the bytes reach the engine:
- * - embedded (chDB): the engine reads a file — the ingested file itself when its path is
- *   plain, else the bytes written to a temporary file (in /dev/shm when there is one).
- *   chDB's connection turns an insert body into a string, so binary bodies cannot go
- *   through `client.insert`/`exec` values;
+ * - embedded (chDB): the engine reads files — the ingested files themselves when their
+ *   paths are plain, else the bytes written to a temporary file (in /dev/shm when there
+ *   is one). chDB's connection turns an insert body into a string, so binary bodies
+ *   cannot go through `client.insert`/`exec` values. Several files are read by one query
+ *   (planned once), their rows tagged with their index in the load's `_source` column;
  * - server: the file is not on the server, so the bytes are the body of
  *   `INSERT INTO <stage> SELECT … FROM input(<structure>) FORMAT ProtobufSingle`
- *   (`client.exec` with a stream). Only the embedded path is exercised by the tests here.
+ *   (`client.exec` with a stream), one request per query. Only the embedded path is
+ *   exercised by the tests here (no ClickHouse server can be installed on this machine).
  *
  * Outcomes: `staged` (rows are in the load's staging table), `unsupported` (valid, but
- * the SQL does not render it exactly: decode it with the JS decoder; the staging table
- * may hold part of it, so abort the load first), or a thrown `DecodeError` (a malformed
- * payload; abort the load). Other errors are the store's and are rethrown.
+ * the SQL does not render some value exactly: decode with the JS decoder), or a thrown
+ * `DecodeError` (a malformed payload). After `unsupported` or a `DecodeError` the staging
+ * table may hold part of the payloads: abort the load. Other errors are the store's and
+ * are rethrown.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -26,12 +28,13 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Store } from '../../core/store/open-store.js';
-import type { StagedLoad } from '../writer/staged-load.js';
+import { columnIdent } from '../../core/schema/ddl.js';
+import { STAGE_SOURCE_COLUMN, type StagedLoad } from '../writer/staged-load.js';
 import { classifyEngineError } from './engine-errors.js';
 import { traceRequestSchema } from './proto-schema.js';
 import { protobufReadSettings, settingsClause, sqlString, TRACE_REQUEST_STRUCTURE, traceRowsSelect } from './trace-sql.js';
 
-/** Where the payload is: a file on this machine, or bytes in memory. */
+/** Where a payload is: a file on this machine, or bytes in memory. */
 export type ProtobufPayload = { path: string } | { bytes: Uint8Array };
 
 export type EngineStageResult = { kind: 'staged'; rows: number } | { kind: 'unsupported'; reason: string };
@@ -41,26 +44,38 @@ export function payloadTempDir(): string {
   return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
-/** Stages the spans of one `ExportTraceServiceRequest` into `load`'s `otel_traces` staging table. */
-export async function stageTracesProtobuf(store: Store, load: StagedLoad, payload: ProtobufPayload): Promise<EngineStageResult> {
+/** Stages the spans of one `ExportTraceServiceRequest` into `load`'s `otel_traces` staging table (source 0). */
+export function stageTracesProtobuf(store: Store, load: StagedLoad, payload: ProtobufPayload): Promise<EngineStageResult> {
+  return stageTracesProtobufBatch(store, load, [payload]);
+}
+
+/**
+ * Stages the spans of several requests with one query (embedded store; a server gets one
+ * query per request), payload `k` tagged with source `k` (see `StagedLoad.commitBySource`).
+ * One malformed or unsupported payload fails the whole batch: then stage them one by one
+ * to learn which.
+ */
+export async function stageTracesProtobufBatch(store: Store, load: StagedLoad, payloads: readonly ProtobufPayload[]): Promise<EngineStageResult> {
   const stage = await load.stagingTable('otel_traces');
-  const columns = stage.columns.map((c) => c.ident.replace(/^`|`$/g, ''));
-  const into = `INSERT INTO ${stage.name} (${stage.columns.map((c) => c.ident).join(', ')})`;
+  const columns = [...stage.columns.map((c) => c.ident.replace(/^`|`$/g, '')), STAGE_SOURCE_COLUMN];
+  const into = `INSERT INTO ${stage.name} (${columns.map(columnIdent).join(', ')})`;
   const settings = protobufReadSettings(traceRequestSchema());
   const before = await countRows(store, stage.name);
   try {
     if (store.kind === 'server') {
-      const bytes = 'bytes' in payload ? payload.bytes : await readFile(payload.path);
-      if (bytes.length === 0) return { kind: 'staged', rows: 0 };
-      const query = `${into} ${traceRowsSelect(`input(${sqlString(TRACE_REQUEST_STRUCTURE)})`, columns)} FORMAT ProtobufSingle`;
-      const result = await store.client.exec({ query, values: Readable.from([Buffer.from(bytes)]), clickhouse_settings: settings });
-      for await (const _ of result.stream) {
-        // drain: the response of an INSERT is empty, but it must be consumed
+      for (const [k, payload] of payloads.entries()) {
+        const bytes = 'bytes' in payload ? payload.bytes : await readFile(payload.path);
+        if (bytes.length === 0) continue;
+        const select = traceRowsSelect([`input(${sqlString(TRACE_REQUEST_STRUCTURE)})`], columns, k);
+        const result = await store.client.exec({ query: `${into} ${select} FORMAT ProtobufSingle`, values: Readable.from([Buffer.from(bytes)]), clickhouse_settings: settings });
+        for await (const _ of result.stream) {
+          // drain: the response of an INSERT is empty, but it must be consumed
+        }
       }
     } else {
-      await withPayloadFile(payload, async (path) => {
-        const source = `file(${sqlString(path)}, 'ProtobufSingle', ${sqlString(TRACE_REQUEST_STRUCTURE)})`;
-        await store.client.command({ query: `${into} ${traceRowsSelect(source, columns)} ${settingsClause(settings)}` });
+      await withPayloadFiles(payloads, async (paths) => {
+        const sources = paths.map((path) => `file(${sqlString(path)}, 'ProtobufSingle', ${sqlString(TRACE_REQUEST_STRUCTURE)})`);
+        await store.client.command({ query: `${into} ${traceRowsSelect(sources, columns)} ${settingsClause(settings)}` });
       });
     }
   } catch (e) {
@@ -77,22 +92,38 @@ export async function stageTracesProtobuf(store: Store, load: StagedLoad, payloa
 /** A plain absolute path `file()` reads as is (no glob characters, quotes or control characters). */
 const PLAIN_PATH = /^[A-Za-z0-9_\-./+@%=,]+$/;
 
-/** Runs `fn` with a path the engine can read the payload from; an empty payload skips `fn`. */
-async function withPayloadFile(payload: ProtobufPayload, fn: (path: string) => Promise<void>): Promise<void> {
-  if ('path' in payload) {
-    const abs = isAbsolute(payload.path) ? payload.path : resolve(payload.path);
-    // a missing file or a directory fails here, as a Node error (ENOENT, EISDIR), not inside the engine
-    if ((await stat(abs)).isDirectory()) throw Object.assign(new Error(`${abs} is a directory`), { code: 'EISDIR' });
-    if (PLAIN_PATH.test(abs)) return fn(abs);
-    return withPayloadFile({ bytes: await readFile(abs) }, fn);
-  }
-  if (payload.bytes.length === 0) return;
-  const path = join(payloadTempDir(), `tf-otlp-${process.pid}-${randomUUID()}.binpb`);
-  await writeFile(path, payload.bytes);
+/**
+ * Runs `fn` with paths the engine can read the payloads from, in order: the files
+ * themselves, or temporary copies (removed afterwards). An empty file reads as no row
+ * (an empty payload is a valid empty request).
+ */
+async function withPayloadFiles(payloads: readonly ProtobufPayload[], fn: (paths: string[]) => Promise<void>): Promise<void> {
+  const temps: string[] = [];
   try {
-    await fn(path);
+    const paths: string[] = [];
+    for (const payload of payloads) {
+      let bytes: Uint8Array | undefined;
+      if ('path' in payload) {
+        const abs = isAbsolute(payload.path) ? payload.path : resolve(payload.path);
+        // a missing file or a directory fails here, as a Node error (ENOENT, EISDIR), not inside the engine
+        const st = await stat(abs);
+        if (st.isDirectory()) throw Object.assign(new Error(`${abs} is a directory`), { code: 'EISDIR' });
+        if (PLAIN_PATH.test(abs)) {
+          paths.push(abs);
+          continue;
+        }
+        bytes = await readFile(abs);
+      } else {
+        bytes = payload.bytes;
+      }
+      const path = join(payloadTempDir(), `tf-otlp-${process.pid}-${randomUUID()}.binpb`);
+      temps.push(path);
+      await writeFile(path, bytes);
+      paths.push(path);
+    }
+    await fn(paths);
   } finally {
-    await rm(path, { force: true });
+    await Promise.all(temps.map((p) => rm(p, { force: true })));
   }
 }
 

@@ -172,15 +172,51 @@ export function valuesAsStrings(vs: string): string {
   return `arrayMap((c, s, i, d, b, y, a, l) -> multiIf(c = ${CASE.string}, s, c = ${CASE.int}, toString(i), c = ${CASE.double}, ${goFloatAsString('d')}, c = ${CASE.bool}, if(b, 'true', 'false'), c = ${CASE.bytes}, base64Encode(y), c = ${CASE.array}, ${arrayAsString('a')}, c = ${CASE.kvlist}, ${kvlistAsString('l')}, ''), ${scalarColumns(vs)}, ${vs}.array_value.values, ${vs}.kvlist_value.values)`;
 }
 
-/** Nested AnyValues `vs` of which one needs the JS decoder. */
-function nestedUnsupported(vs: string): string {
-  return `arrayExists((c, s) -> c IN (${CASE.array}, ${CASE.kvlist}) OR (c = ${CASE.string} AND ${needsJsFallback('s')}), ${vs}.value, ${vs}.string_value)`;
+// ---- checks ----
+//
+// Checks run once per request, on the request row before it is flattened (so a fault
+// stops the query before any of the request's rows flows on), over the subcolumns of the
+// whole request: `resource_spans.scope_spans.spans.trace_id` is an
+// Array(Array(Array(String))) of every span id, flattened with `arrayFlatten`; lists whose
+// boundaries matter (keys of one attribute list) are walked with nested `arrayExists`.
+
+/** Where the spans' fields are, from the request row. */
+const SPANS = 'resource_spans.scope_spans.spans';
+
+/** Every attribute list of a request, as [path from the request row, array depth of its keys (`path.key`)]. */
+const ATTRIBUTE_LISTS: readonly [path: string, depth: number][] = [
+  ['resource_spans.resource.attributes', 2],
+  [`${SPANS}.attributes`, 4],
+  [`${SPANS}.events.attributes`, 5],
+  [`${SPANS}.links.attributes`, 5],
+];
+
+/** True if `pred` (over a lambda argument `x`) holds for an element of `expr` (nested `depth` arrays deep). */
+function existsAt(depth: number, pred: string, expr: string): string {
+  let body = pred;
+  for (let level = depth; level > 1; level--) body = `arrayExists(x -> ${body}, x)`;
+  return `arrayExists(x -> ${body}, ${expr})`;
 }
 
-/** Attribute values `vs` (an Array of {@link ANY_VALUE}) of which one needs the JS decoder. */
-function valuesUnsupported(vs: string): string {
-  const kvlist = `(${nestedUnsupported('l.value')} OR arrayExists(k -> ${needsJsFallback('k')}, l.key) OR arrayUniq(l.key) != length(l.key))`;
-  return `arrayExists((c, a, l) -> (c = ${CASE.array} AND ${nestedUnsupported('a')}) OR (c = ${CASE.kvlist} AND ${kvlist}), ${vs}.value, ${vs}.array_value.values, ${vs}.kvlist_value.values)`;
+/** True if `pred` holds for a leaf of `expr` (any depth). */
+function existsLeaf(pred: string, expr: string): string {
+  return `arrayExists(x -> ${pred}, arrayFlatten(${expr}))`;
+}
+
+/** A request with an attribute value the JS decoder must render (see the module comment). */
+function requestUnsupported(): string {
+  const parts: string[] = [];
+  for (const [list, depth] of ATTRIBUTE_LISTS) {
+    const nested = [`${list}.value.array_value.values`, `${list}.value.kvlist_value.values.value`];
+    for (const vs of nested) {
+      parts.push(existsLeaf(`x IN (${CASE.array}, ${CASE.kvlist})`, `${vs}.value`));
+      parts.push(existsLeaf(needsJsFallback('x'), `${vs}.string_value`));
+    }
+    parts.push(existsLeaf(needsJsFallback('x'), `${list}.value.kvlist_value.values.key`));
+    parts.push(existsAt(depth - 1, repeatedKeys('x'), `${list}.key`));
+    parts.push(existsAt(depth, repeatedKeys('x'), `${list}.value.kvlist_value.values.key`));
+  }
+  return parts.join(' OR ');
 }
 
 /** Keys `ks` (an Array of String) with one more than once. */
@@ -247,39 +283,48 @@ export const SPAN_COLUMNS: Readonly<Record<string, string>> = {
   'Links.Attributes': sliceMaps('_linkLengths', 'length(sp.attributes) + arraySum(_eventLengths)'),
 };
 
-/** Per-span checks, in order. */
-const SPAN_CHECKS: readonly (readonly [string, number])[] = [
+/** Per-request checks, in order: [condition over the request row, error code]. */
+const REQUEST_CHECKS: readonly (readonly [string, number])[] = [
+  ['length(resource_spans) = 0', ENGINE_CHECKS.notAnExport.code],
   [
-    `${badIdLength('sp.trace_id', 16)} OR ${badIdLength('sp.span_id', 8)} OR ${badIdLength('sp.parent_span_id', 8)} OR arrayExists((t, s) -> ${badIdLength('t', 16)} OR ${badIdLength('s', 8)}, sp.links.trace_id, sp.links.span_id)`,
+    [
+      existsLeaf(badIdLength('x', 16), `${SPANS}.trace_id`),
+      existsLeaf(badIdLength('x', 8), `${SPANS}.span_id`),
+      existsLeaf(badIdLength('x', 8), `${SPANS}.parent_span_id`),
+      existsLeaf(badIdLength('x', 16), `${SPANS}.links.trace_id`),
+      existsLeaf(badIdLength('x', 8), `${SPANS}.links.span_id`),
+    ].join(' OR '),
     ENGINE_CHECKS.idLength.code,
   ],
-  ['sp.kind NOT BETWEEN 0 AND 5 OR sp.status.code NOT BETWEEN 0 AND 2', ENGINE_CHECKS.enumRange.code],
-  [
-    `${valuesUnsupported('_all.value')} OR ${repeatedKeys('sp.attributes.key')} OR arrayExists(ks -> ${repeatedKeys('ks')}, sp.events.attributes.key) OR arrayExists(ks -> ${repeatedKeys('ks')}, sp.links.attributes.key)`,
-    UNSUPPORTED_CODE,
-  ],
+  [`${existsLeaf('x NOT BETWEEN 0 AND 5', `${SPANS}.kind`)} OR ${existsLeaf('x NOT BETWEEN 0 AND 2', `${SPANS}.status.code`)}`, ENGINE_CHECKS.enumRange.code],
+  [requestUnsupported(), UNSUPPORTED_CODE],
 ];
 
 /**
- * `SELECT <columns> FROM <source> …`: the rows of the request read by `source` (a
- * `file(…)` or `input(…)` table function yielding the {@link TRACE_REQUEST_STRUCTURE}
- * column), one per span, with `columns` (names of {@link SPAN_COLUMNS}) in the order given.
+ * `SELECT <columns> FROM …`: the rows of the requests read by `sources` (table functions
+ * — `file(…)`, `input(…)` — each yielding one row with the {@link TRACE_REQUEST_STRUCTURE}
+ * column per request), one per span, with `columns` (names of {@link SPAN_COLUMNS}, or
+ * `_source`: `firstSource` + the index in `sources` of the request a span came from) in
+ * the order given.
+ * Several sources make one query (`UNION ALL`), so it is planned once for all of them:
+ * planning costs as much as executing a 10 k-span request.
  * A non-empty request without `resource_spans` is refused, as the JS decoder refuses it:
  * protobuf would read any unrelated message as an empty request.
  */
-export function traceRowsSelect(source: string, columns: readonly string[]): string {
+export function traceRowsSelect(sources: readonly string[], columns: readonly string[], firstSource = 0): string {
+  if (sources.length === 0) throw new Error('no source to read');
   const exprs = columns.map((c) => {
-    const e = SPAN_COLUMNS[c];
+    const e = c === '_source' ? '_source' : SPAN_COLUMNS[c];
     if (e === undefined) throw new Error(`otel_traces column ${c} has no engine-side mapping`);
     return `${e} AS \`${c}\``;
   });
-  const resourceChecks = [
-    [`${valuesUnsupported('rs.resource.attributes.value')} OR ${repeatedKeys('rs.resource.attributes.key')}`, UNSUPPORTED_CODE],
-  ] as const;
+  const requests = sources
+    .map((source, k) => `SELECT resource_spans, toUInt32(${firstSource + k}) AS _source FROM ${source} WHERE ${throwIfAll(REQUEST_CHECKS)}`)
+    .join('\n    UNION ALL ');
   return `SELECT ${exprs.join(',\n  ')}
 FROM (
   SELECT
-    ResourceAttributes, ServiceName, ss, sp,
+    _source, ResourceAttributes, ServiceName, ss, sp,
     arrayConcat(sp.attributes, arrayFlatten(sp.events.attributes), arrayFlatten(sp.links.attributes)) AS _all,
     _all.key AS _keys,
     ${valuesAsStrings('_all.value')} AS _values,
@@ -287,15 +332,14 @@ FROM (
     arrayMap(a -> length(a), sp.links.attributes) AS _linkLengths
   FROM (
     SELECT
+      _source,
       mapFromArrays(rs.resource.attributes.key, ${valuesAsStrings('rs.resource.attributes.value')}) AS ResourceAttributes,
       ResourceAttributes['service.name'] AS ServiceName,
       rs.scope_spans AS scope_spans
-    FROM (SELECT resource_spans FROM ${source} WHERE throwIf(length(resource_spans) = 0, '', toInt32(${ENGINE_CHECKS.notAnExport.code})) = 0)
+    FROM (${requests})
     ARRAY JOIN resource_spans AS rs
-    WHERE ${throwIfAll(resourceChecks)}
   )
   ARRAY JOIN scope_spans AS ss
   ARRAY JOIN ss.spans AS sp
-  WHERE ${throwIfAll(SPAN_CHECKS)}
 )`;
 }

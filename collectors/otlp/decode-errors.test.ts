@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeErrorOf } from '../../test/fixtures/otlp/decode-error-of.js';
 import { genAiTraceExport } from '../../test/fixtures/otlp/sdk-genai-export.js';
-import { decodeTracesJson, detectOtlpJsonSignal } from './decode-json.js';
+import { decodeTracesJson, decodeTracesJsonDocument, detectOtlpJsonSignal } from './decode-json.js';
 import { decodeOtlp } from './decode-otlp.js';
 import { decodeTracesProtobuf } from './decode-protobuf.js';
 
@@ -154,6 +154,18 @@ describe('OTLP/JSON errors', () => {
     expect(error.message).toBe('resourceSpans[0].scopeSpans[0].spans[0].attributes[1].value: more than one field of the oneof "value" is set');
   });
 
+  it('a plain value where an AnyValue belongs; a word where a double belongs', () => {
+    const attributes = [{ key: 'a', value: 'x' }];
+    expect(decodeErrorOf(() => decodeTracesJson(tracesJson([{ ...SPAN, attributes }]))).message).toBe(
+      'resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value: expected an object, got "x"',
+    );
+    const sum = { aggregationTemporality: 2, dataPoints: [{ asDouble: 'lots' }] };
+    const metrics = JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'm', sum }] }] }] });
+    expect(decodeErrorOf(() => decodeOtlp(metrics, { format: 'json' })).message).toBe(
+      'resourceMetrics[0].scopeMetrics[0].metrics[0].sum.dataPoints[0].asDouble: expected a number, got "lots"',
+    );
+  });
+
   it('a non-array where an array belongs, and a non-object in an array', () => {
     expect(decodeErrorOf(() => decodeTracesJson('{"resourceSpans": {}}')).message).toBe('resourceSpans: expected an array, got {}');
     expect(decodeErrorOf(() => decodeTracesJson('{"resourceSpans": [{}, 7]}')).message).toBe('resourceSpans[1]: expected an object, got 7');
@@ -208,10 +220,12 @@ describe('what is not an error', () => {
     expect(detectOtlpJsonSignal({ resourceLogs: [] })).toBe('logs');
   });
 
-  it('the input document is not modified', () => {
-    const doc = JSON.parse(tracesJson([SPAN])) as object;
-    const before = JSON.stringify(doc);
-    decodeOtlp(JSON.stringify(doc), { format: 'json' });
-    expect(JSON.stringify(doc)).toBe(before);
+  it('a parsed document handed over is left as it is, unless it may be reused', () => {
+    const doc: unknown = JSON.parse(tracesJson([SPAN]));
+    const before = structuredClone(doc);
+    expect(decodeTracesJsonDocument(doc).resourceSpans).toHaveLength(1);
+    expect(doc).toEqual(before);
+    decodeTracesJsonDocument(doc, { reuseDocument: true });
+    expect(doc).not.toEqual(before); // ids now bytes, in the caller's own objects
   });
 });

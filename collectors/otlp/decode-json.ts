@@ -3,7 +3,7 @@
  * the protobuf decoder returns, so one mapping serves both formats.
  *
  * The OTLP/JSON mapping (https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding)
- * differs from protobufjs' own JSON form, so the parsed document is first copied into
+ * differs from protobufjs' own JSON form, so the parsed document is first rewritten into
  * the form `fromObject` expects, field by field (by field name: OTLP names are unique in
  * meaning across messages):
  * - trace and span ids (spans, links, exemplars): hex, not base64 → bytes;
@@ -53,24 +53,32 @@ export function detectOtlpJsonSignal(doc: unknown): OtlpJsonSignal {
   throw new DecodeError('not an OTLP/JSON export request: no resourceSpans, resourceMetrics or resourceLogs at the top level');
 }
 
-/** OTLP/JSON text (a string or UTF-8 bytes) of a trace export request. */
-export function decodeTracesJson(text: string | Uint8Array): ExportTraceServiceRequest {
-  return decodeOwnedDocument(parseOtlpJson(text), 'traces', ExportTraceServiceRequestType);
+/**
+ * `reuseDocument`: decode by rewriting the parsed document's own objects, for a document
+ * nobody else holds (saves a copy of it); by default the document is left as it is.
+ */
+export interface JsonDocumentOptions {
+  reuseDocument?: boolean;
 }
 
-/** An already parsed OTLP/JSON trace export request (left as it is: decoding works on a copy). */
-export function decodeTracesJsonDocument(doc: unknown): ExportTraceServiceRequest {
-  return decodeOwnedDocument(copyOf(doc), 'traces', ExportTraceServiceRequestType);
+/** OTLP/JSON text (a string or UTF-8 bytes) of a trace export request. */
+export function decodeTracesJson(text: string | Uint8Array): ExportTraceServiceRequest {
+  return decodeTracesJsonDocument(parseOtlpJson(text), { reuseDocument: true });
+}
+
+/** An already parsed OTLP/JSON trace export request. */
+export function decodeTracesJsonDocument(doc: unknown, options: JsonDocumentOptions = {}): ExportTraceServiceRequest {
+  return decodeOwnedDocument(options.reuseDocument ? doc : copyOf(doc), 'traces', ExportTraceServiceRequestType);
 }
 
 /** OTLP/JSON text (a string or UTF-8 bytes) of a metrics export request. */
 export function decodeMetricsJson(text: string | Uint8Array): ExportMetricsServiceRequest {
-  return decodeOwnedDocument(parseOtlpJson(text), 'metrics', ExportMetricsServiceRequestType);
+  return decodeMetricsJsonDocument(parseOtlpJson(text), { reuseDocument: true });
 }
 
-/** An already parsed OTLP/JSON metrics export request (left as it is: decoding works on a copy). */
-export function decodeMetricsJsonDocument(doc: unknown): ExportMetricsServiceRequest {
-  return decodeOwnedDocument(copyOf(doc), 'metrics', ExportMetricsServiceRequestType);
+/** An already parsed OTLP/JSON metrics export request. */
+export function decodeMetricsJsonDocument(doc: unknown, options: JsonDocumentOptions = {}): ExportMetricsServiceRequest {
+  return decodeOwnedDocument(options.reuseDocument ? doc : copyOf(doc), 'metrics', ExportMetricsServiceRequestType);
 }
 
 function copyOf(doc: unknown): unknown {
@@ -116,42 +124,55 @@ function checkSignal(doc: unknown, expected: OtlpJsonSignal): asserts doc is Rec
 
 type Path = (string | number)[];
 
-const ID_FIELDS: ReadonlyMap<string, number> = new Map([
-  ['traceId', TRACE_ID_BYTES],
-  ['spanId', SPAN_ID_BYTES],
-  ['parentSpanId', SPAN_ID_BYTES],
-]);
+/** How an OTLP/JSON field's value becomes what `fromObject` reads (`null` stays `null`). */
+type FieldRule = (value: unknown, path: Path) => unknown;
 
-/** 64-bit integer fields → whether signed (int64/sfixed64) or not (fixed64/uint64). */
-const INT64_FIELDS: ReadonlyMap<string, boolean> = new Map([
-  ['startTimeUnixNano', false],
-  ['endTimeUnixNano', false],
-  ['timeUnixNano', false],
-  ['observedTimeUnixNano', false],
-  ['count', false],
-  ['zeroCount', false],
-  ['bucketCounts', false],
-  ['intValue', true],
-  ['asInt', true],
-]);
+const traceIdRule: FieldRule = (v, path) => hexId(v, TRACE_ID_BYTES, path);
+const spanIdRule: FieldRule = (v, path) => hexId(v, SPAN_ID_BYTES, path);
+/** fixed64/uint64 */
+const unsignedRule: FieldRule = (v, path) => int64(v, false, path);
+const unsignedListRule: FieldRule = (v, path) => (Array.isArray(v) ? mapElements(v, path, (e) => int64(e, false, path)) : int64(v, false, path));
+/** int64/sfixed64 */
+const signedRule: FieldRule = (v, path) => int64(v, true, path);
+/** double: a string there may be one of the proto3 JSON spellings of a double */
+const doubleRule: FieldRule = (v, path) => (typeof v === 'string' ? doubleFromText(v) : prepareInPlace(v, path));
+const doubleListRule: FieldRule = (v, path) => (Array.isArray(v) ? mapElements(v, path, (e) => (typeof e === 'string' ? doubleFromText(e) : e)) : v);
+const enumRule =
+  (name: string, values: EnumValues): FieldRule =>
+  (v, path) =>
+    enumValue(v, name, values, path);
 
-/** double fields; a string there is one of the proto3 JSON spellings of a double */
-const DOUBLE_FIELDS: ReadonlySet<string> = new Set([
-  'asDouble',
-  'doubleValue',
-  'sum',
-  'min',
-  'max',
-  'zeroThreshold',
-  'explicitBounds',
-  'quantile',
-  'value',
-]);
-
-const ENUM_FIELDS: ReadonlyMap<string, { name: string; values: EnumValues }> = new Map([
-  ['kind', { name: 'SpanKind', values: SpanKindValues }],
-  ['code', { name: 'StatusCode', values: StatusCodeValues }],
-  ['aggregationTemporality', { name: 'AggregationTemporality', values: AggregationTemporalityValues }],
+/**
+ * The fields whose OTLP/JSON form differs from protobufjs' object form, by name (a name
+ * means the same type in every OTLP message that has it: `value` is a double in
+ * ValueAtQuantile and an AnyValue object in KeyValue, so only a string there is converted).
+ */
+const FIELD_RULES: ReadonlyMap<string, FieldRule> = new Map([
+  ['traceId', traceIdRule],
+  ['spanId', spanIdRule],
+  ['parentSpanId', spanIdRule],
+  ['startTimeUnixNano', unsignedRule],
+  ['endTimeUnixNano', unsignedRule],
+  ['timeUnixNano', unsignedRule],
+  ['observedTimeUnixNano', unsignedRule],
+  ['count', unsignedRule],
+  ['zeroCount', unsignedRule],
+  ['bucketCounts', unsignedListRule],
+  ['intValue', signedRule],
+  ['asInt', signedRule],
+  ['asDouble', doubleRule],
+  ['doubleValue', doubleRule],
+  ['sum', doubleRule],
+  ['min', doubleRule],
+  ['max', doubleRule],
+  ['zeroThreshold', doubleRule],
+  ['quantile', doubleRule],
+  ['value', doubleRule],
+  ['explicitBounds', doubleListRule],
+  ['kind', enumRule('SpanKind', SpanKindValues)],
+  ['code', enumRule('StatusCode', StatusCodeValues)],
+  ['aggregationTemporality', enumRule('AggregationTemporality', AggregationTemporalityValues)],
+  ['bytesValue', (v, path) => base64(v, path)],
 ]);
 
 /** `value` with its OTLP/JSON fields converted (objects and arrays rewritten in place). */
@@ -167,27 +188,14 @@ function prepareInPlace(value: unknown, path: Path): unknown {
   if (!isJsonObject(value)) return value;
   for (const key of Object.keys(value)) {
     if (key === '__proto__') continue; // never an OTLP field; assigning it would set the prototype
+    const field = value[key];
+    if (field === null) continue;
     path.push(key);
-    value[key] = prepareField(key, value[key], path);
+    const rule = FIELD_RULES.get(key);
+    value[key] = rule === undefined ? prepareInPlace(field, path) : rule(field, path);
     path.pop();
   }
   return value;
-}
-
-function prepareField(key: string, value: unknown, path: Path): unknown {
-  if (value === null) return null;
-  const idBytes = ID_FIELDS.get(key);
-  if (idBytes !== undefined) return hexId(value, idBytes, path);
-  const signed = INT64_FIELDS.get(key);
-  if (signed !== undefined) return Array.isArray(value) ? mapElements(value, path, (v) => int64(v, signed, path)) : int64(value, signed, path);
-  if (DOUBLE_FIELDS.has(key)) {
-    if (typeof value === 'string') return double(value, path);
-    if (Array.isArray(value)) return mapElements(value, path, (v) => (typeof v === 'string' ? double(v, path) : v));
-  }
-  const enumType = ENUM_FIELDS.get(key);
-  if (enumType !== undefined) return enumValue(value, enumType, path);
-  if (key === 'bytesValue') return base64(value, path);
-  return prepareInPlace(value, path);
 }
 
 function mapElements(values: unknown[], path: Path, f: (v: unknown) => unknown): unknown[] {
@@ -232,18 +240,18 @@ function int64(value: unknown, signed: boolean, path: Path): number | LongBits {
 
 const NUMBER_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
-function double(text: string, path: Path): number {
+/** The double a proto3 JSON string spells, or the string itself (for verify to refuse). */
+function doubleFromText(text: string): number | string {
   if (text === 'NaN') return NaN;
   if (text === 'Infinity') return Infinity;
   if (text === '-Infinity') return -Infinity;
-  if (NUMBER_TEXT.test(text)) return Number(text);
-  throw new DecodeError(`expected a number, got ${describe(text)}`, { path: formatPath(path) });
+  return NUMBER_TEXT.test(text) ? Number(text) : text;
 }
 
-function enumValue(value: unknown, type: { name: string; values: EnumValues }, path: Path): unknown {
+function enumValue(value: unknown, name: string, values: EnumValues, path: Path): unknown {
   if (typeof value !== 'string') return value; // numbers (and wrong types) are checked by verify
-  if (Object.hasOwn(type.values, value)) return type.values[value];
-  throw new DecodeError(`expected a ${type.name} number or name, got ${describe(value)}`, { path: formatPath(path) });
+  if (Object.hasOwn(values, value)) return values[value];
+  throw new DecodeError(`expected a ${name} number or name, got ${describe(value)}`, { path: formatPath(path) });
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]*|[A-Za-z0-9_-]*)={0,2}$/;

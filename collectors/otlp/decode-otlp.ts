@@ -37,9 +37,9 @@ export function decodeOtlp(payload: Uint8Array | string, options: DecodeOtlpOpti
   const signal = options.signal ?? detectOtlpJsonSignal(doc);
   switch (signal) {
     case 'traces':
-      return withTraces(tracesToRows(decodeTracesJsonDocument(doc)));
+      return withTraces(tracesToRows(decodeTracesJsonDocument(doc, { reuseDocument: true })));
     case 'metrics':
-      return withMetrics(metricsToRows(decodeMetricsJsonDocument(doc)));
+      return withMetrics(metricsToRows(decodeMetricsJsonDocument(doc, { reuseDocument: true })));
     default:
       throw new DecodeError(`OTLP ${signal} are not decoded into rows (only traces and metrics)`);
   }

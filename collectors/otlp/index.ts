@@ -7,6 +7,7 @@ export {
   decodeTracesJsonDocument,
   detectOtlpJsonSignal,
   parseOtlpJson,
+  type JsonDocumentOptions,
   type OtlpJsonSignal,
 } from './decode-json.js';
 export { decodeMetricsProtobuf, decodeTracesProtobuf } from './decode-protobuf.js';

@@ -9,7 +9,10 @@
  *
  * Staging tables hold time columns as Int64 unix nanoseconds, exactly as decoders
  * hand them over; the final INSERT converts to the raw table's DateTime64(9) or
- * DateTime (seconds, the metrics tables' resolution).
+ * DateTime (seconds, the metrics tables' resolution). They have one column more than
+ * their raw table, {@link STAGE_SOURCE_COLUMN}: which payload a row came from, for
+ * loaders that stage several payloads in one engine-side INSERT and commit them at once
+ * (`commitBySource`); rows staged with `add()` have source 0.
  */
 import type { Store } from '../../core/store/open-store.js';
 import { RAW_TABLES, type RawRows, type RawTable } from '../../core/schema/otel-rows.js';
@@ -58,6 +61,9 @@ export function zeroCounts(): LoadCounts {
 
 let loadSeq = 0;
 
+/** The staging column saying which payload (0, 1, …) of a multi-payload load a row came from. */
+export const STAGE_SOURCE_COLUMN = '_source';
+
 export interface StagedLoadOptions {
   /** rows per INSERT into staging (10 k beat 100 k in FINDINGS.md's measurements) */
   batchRows?: number;
@@ -94,7 +100,7 @@ export class StagedLoad {
     const cols = (await rs.json<{ name: string; type: string }>()).map(stageColumn);
     if (cols.length === 0) throw new Error(`raw table ${table} does not exist: run token-factory migrate`);
     await this.store.client.command({
-      query: `CREATE TABLE IF NOT EXISTS ${qualified(t, this.stageName(table))} (${cols.map((c) => `${c.ident} ${c.stageType}`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`,
+      query: `CREATE TABLE IF NOT EXISTS ${qualified(t, this.stageName(table))} (${cols.map((c) => `${c.ident} ${c.stageType}`).join(', ')}, ${columnIdent(STAGE_SOURCE_COLUMN)} UInt32 DEFAULT 0) ENGINE = MergeTree ORDER BY tuple()`,
     });
     this.created.set(table, cols);
     return cols;
@@ -103,7 +109,7 @@ export class StagedLoad {
   /**
    * For loaders that fill staging inside the engine (`INSERT INTO <stage> SELECT …`):
    * the qualified staging table of `table` and its columns as staged (times as Int64
-   * unix ns). Call `noteStaged` with the rows added.
+   * unix ns; without {@link STAGE_SOURCE_COLUMN}). Call `noteStaged` with the rows added.
    */
   async stagingTable(table: RawTable): Promise<{ name: string; columns: readonly { ident: string; stageType: string }[] }> {
     const columns = await this.ensureStage(table);
@@ -133,21 +139,11 @@ export class StagedLoad {
   async commit(): Promise<LoadCounts> {
     const counts = zeroCounts();
     const t = ddlTarget(this.store);
-    const global = t.cluster ? 'GLOBAL ' : '';
     for (const [table, columns] of this.created) {
       const stage = qualified(t, this.stageName(table));
       const target = qualified(t, table);
-      const rule = DEDUP[table];
       const colList = columns.map((c) => c.ident).join(', ');
-      const staged = `(SELECT ${columns.map((c) => `${c.read} AS ${c.ident}`).join(', ')} FROM ${stage})`;
-      const fresh = `
-        SELECT ${colList} FROM ${staged}
-        WHERE (${rule.key}) ${global}NOT IN (
-          SELECT ${rule.key} FROM ${target}
-          WHERE ${rule.time} >= toDateTime((SELECT min(${rule.time}) FROM ${staged}))
-            AND ${rule.time} <= (SELECT max(${rule.time}) FROM ${staged})
-            AND ${rule.narrow} ${global}IN (SELECT ${rule.narrow} FROM ${staged}))
-        LIMIT 1 BY ${rule.key}`;
+      const fresh = this.freshRows(table, columns, '');
       const rs = await this.store.client.query({ query: `SELECT count() AS n FROM (${fresh})`, format: 'JSONEachRow' });
       const written = Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
       if (written > 0) await this.store.client.command({ query: `INSERT INTO ${target} (${colList}) ${fresh}` });
@@ -156,6 +152,52 @@ export class StagedLoad {
     }
     this.staged = new Map();
     return counts;
+  }
+
+  /**
+   * `commit()` for a load that staged several payloads (rows tagged with
+   * {@link STAGE_SOURCE_COLUMN}): counts per source. A row staged twice within the load
+   * is written once and credited to one of its sources.
+   */
+  async commitBySource(): Promise<Map<number, LoadCounts>> {
+    const bySource = new Map<number, LoadCounts>();
+    const of = (source: number): LoadCounts => bySource.get(source) ?? bySource.set(source, zeroCounts()).get(source)!;
+    const t = ddlTarget(this.store);
+    const source = columnIdent(STAGE_SOURCE_COLUMN);
+    const perSource = async (query: string): Promise<[number, number][]> => {
+      const rs = await this.store.client.query({ query, format: 'JSONEachRow' });
+      return (await rs.json<{ s: number | string; n: number | string }>()).map((r) => [Number(r.s), Number(r.n)]);
+    };
+    for (const [table, columns] of this.created) {
+      const stage = qualified(t, this.stageName(table));
+      const colList = columns.map((c) => c.ident).join(', ');
+      const fresh = this.freshRows(table, columns, `, ${source}`);
+      for (const [s, n] of await perSource(`SELECT ${source} AS s, count() AS n FROM ${stage} GROUP BY s`)) of(s)[table].staged = n;
+      const written = await perSource(`SELECT ${source} AS s, count() AS n FROM (${fresh}) GROUP BY s`);
+      for (const [s, n] of written) of(s)[table].written = n;
+      if (written.some(([, n]) => n > 0)) {
+        await this.store.client.command({ query: `INSERT INTO ${qualified(t, table)} (${colList}) SELECT ${colList} FROM (${fresh})` });
+      }
+      await this.store.client.command({ query: `TRUNCATE TABLE ${stage}` });
+    }
+    this.staged = new Map();
+    return bySource;
+  }
+
+  /** The staged rows of `table` that are new to it (one per identity), with the columns of the raw table plus `extra`. */
+  private freshRows(table: RawTable, columns: readonly StageColumn[], extra: string): string {
+    const t = ddlTarget(this.store);
+    const global = t.cluster ? 'GLOBAL ' : '';
+    const rule = DEDUP[table];
+    const staged = `(SELECT ${columns.map((c) => `${c.read} AS ${c.ident}`).join(', ')}${extra} FROM ${qualified(t, this.stageName(table))})`;
+    return `
+        SELECT ${columns.map((c) => c.ident).join(', ')}${extra} FROM ${staged}
+        WHERE (${rule.key}) ${global}NOT IN (
+          SELECT ${rule.key} FROM ${qualified(t, table)}
+          WHERE ${rule.time} >= toDateTime((SELECT min(${rule.time}) FROM ${staged}))
+            AND ${rule.time} <= (SELECT max(${rule.time}) FROM ${staged})
+            AND ${rule.narrow} ${global}IN (SELECT ${rule.narrow} FROM ${staged}))
+        LIMIT 1 BY ${rule.key}`;
   }
 
   /** Forgets what was staged (a payload that failed to decode). */

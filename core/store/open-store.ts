@@ -63,9 +63,13 @@ async function openServer(cfg: Extract<StoreConfig, { kind: 'server' }>): Promis
   };
 }
 
+/** `:memory:` is chDB's ephemeral store: a fresh temporary directory for this process. */
+export const MEMORY_PATH = ':memory:';
+
 async function openEmbedded(path: string, opts: OpenStoreOptions): Promise<Store> {
-  const dir = resolve(path);
-  const lock = acquireStoreLock(dir, opts.command);
+  const memory = path === MEMORY_PATH;
+  const dir = memory ? MEMORY_PATH : resolve(path);
+  const lock = memory ? { ok: true as const, release: () => {}, setApiUrl: () => {} } : acquireStoreLock(dir, opts.command);
   if (!lock.ok) throw new StoreUnavailableError(describeHolder(path, lock.holder));
   let client: ClickHouseClient;
   try {
