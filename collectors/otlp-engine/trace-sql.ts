@@ -174,49 +174,29 @@ export function valuesAsStrings(vs: string): string {
 
 // ---- checks ----
 //
-// Checks run once per request, on the request row before it is flattened (so a fault
-// stops the query before any of the request's rows flows on), over the subcolumns of the
+// Payload faults are checked once per request, on the request row before it is flattened
+// (so a fault stops the query before any of its rows flows on), over subcolumns of the
 // whole request: `resource_spans.scope_spans.spans.trace_id` is an
-// Array(Array(Array(String))) of every span id, flattened with `arrayFlatten`; lists whose
-// boundaries matter (keys of one attribute list) are walked with nested `arrayExists`.
+// Array(Array(Array(String))) of every span's id, flattened with `arrayFlatten`.
+// What the JS decoder must render is checked per resource and per span over the
+// attribute arrays the rendering builds anyway (cheaper than walking the request).
 
 /** Where the spans' fields are, from the request row. */
 const SPANS = 'resource_spans.scope_spans.spans';
 
-/** Every attribute list of a request, as [path from the request row, array depth of its keys (`path.key`)]. */
-const ATTRIBUTE_LISTS: readonly [path: string, depth: number][] = [
-  ['resource_spans.resource.attributes', 2],
-  [`${SPANS}.attributes`, 4],
-  [`${SPANS}.events.attributes`, 5],
-  [`${SPANS}.links.attributes`, 5],
-];
-
-/** True if `pred` (over a lambda argument `x`) holds for an element of `expr` (nested `depth` arrays deep). */
-function existsAt(depth: number, pred: string, expr: string): string {
-  let body = pred;
-  for (let level = depth; level > 1; level--) body = `arrayExists(x -> ${body}, x)`;
-  return `arrayExists(x -> ${body}, ${expr})`;
-}
-
-/** True if `pred` holds for a leaf of `expr` (any depth). */
+/** True if `pred` (over `x`) holds for a leaf of the nested arrays `expr`. */
 function existsLeaf(pred: string, expr: string): string {
   return `arrayExists(x -> ${pred}, arrayFlatten(${expr}))`;
 }
 
-/** A request with an attribute value the JS decoder must render (see the module comment). */
-function requestUnsupported(): string {
-  const parts: string[] = [];
-  for (const [list, depth] of ATTRIBUTE_LISTS) {
-    const nested = [`${list}.value.array_value.values`, `${list}.value.kvlist_value.values.value`];
-    for (const vs of nested) {
-      parts.push(existsLeaf(`x IN (${CASE.array}, ${CASE.kvlist})`, `${vs}.value`));
-      parts.push(existsLeaf(needsJsFallback('x'), `${vs}.string_value`));
-    }
-    parts.push(existsLeaf(needsJsFallback('x'), `${list}.value.kvlist_value.values.key`));
-    parts.push(existsAt(depth - 1, repeatedKeys('x'), `${list}.key`));
-    parts.push(existsAt(depth, repeatedKeys('x'), `${list}.value.kvlist_value.values.key`));
-  }
-  return parts.join(' OR ');
+/**
+ * Attribute values `vs` (an Array of {@link ANY_VALUE}) with one the JS decoder must
+ * render: a nested array/kvlist, a string Go escapes differently, a repeated kvlist key.
+ */
+function valuesUnsupported(vs: string): string {
+  const nestedCases = `arrayConcat(arrayFlatten(${vs}.array_value.values.value), arrayFlatten(${vs}.kvlist_value.values.value.value))`;
+  const nestedStrings = `arrayConcat(arrayFlatten(${vs}.array_value.values.string_value), arrayFlatten(${vs}.kvlist_value.values.value.string_value), arrayFlatten(${vs}.kvlist_value.values.key))`;
+  return `(hasAny(${nestedCases}, [toInt8(${CASE.array}), toInt8(${CASE.kvlist})]) OR arrayExists(x -> ${needsJsFallback('x')}, ${nestedStrings}) OR arrayExists(x -> ${repeatedKeys('x')}, ${vs}.kvlist_value.values.key))`;
 }
 
 /** Keys `ks` (an Array of String) with one more than once. */
@@ -297,7 +277,19 @@ const REQUEST_CHECKS: readonly (readonly [string, number])[] = [
     ENGINE_CHECKS.idLength.code,
   ],
   [`${existsLeaf('x NOT BETWEEN 0 AND 5', `${SPANS}.kind`)} OR ${existsLeaf('x NOT BETWEEN 0 AND 2', `${SPANS}.status.code`)}`, ENGINE_CHECKS.enumRange.code],
-  [requestUnsupported(), UNSUPPORTED_CODE],
+];
+
+/** Per-resource check (over `rs`, a ResourceSpans). */
+const RESOURCE_CHECKS: readonly (readonly [string, number])[] = [
+  [`${valuesUnsupported('rs.resource.attributes.value')} OR ${repeatedKeys('rs.resource.attributes.key')}`, UNSUPPORTED_CODE],
+];
+
+/** Per-span check (over `sp`, a Span, and `_all`, its attributes and its events' and links'). */
+const SPAN_CHECKS: readonly (readonly [string, number])[] = [
+  [
+    `${valuesUnsupported('_all.value')} OR ${repeatedKeys('sp.attributes.key')} OR arrayExists(x -> ${repeatedKeys('x')}, sp.events.attributes.key) OR arrayExists(x -> ${repeatedKeys('x')}, sp.links.attributes.key)`,
+    UNSUPPORTED_CODE,
+  ],
 ];
 
 /**
@@ -338,8 +330,10 @@ FROM (
       rs.scope_spans AS scope_spans
     FROM (${requests})
     ARRAY JOIN resource_spans AS rs
+    WHERE ${throwIfAll(RESOURCE_CHECKS)}
   )
   ARRAY JOIN scope_spans AS ss
   ARRAY JOIN ss.spans AS sp
+  WHERE ${throwIfAll(SPAN_CHECKS)}
 )`;
 }

@@ -80,7 +80,7 @@ export function metricsToRows(request: ExportMetricsServiceRequest): MetricRows 
 }
 
 /** The columns one metric's points share, with the attribute maps copied for each row. */
-function shared(columns: MetricColumns): MetricColumns {
+function rowColumns(columns: MetricColumns): MetricColumns {
   return { ...columns, ResourceAttributes: { ...columns.ResourceAttributes }, ScopeAttributes: { ...columns.ScopeAttributes } };
 }
 
@@ -89,7 +89,7 @@ function appendMetric(rows: MetricRows, metric: Metric, columns: MetricColumns, 
     case 'gauge':
       metric.gauge!.dataPoints.forEach((dp, p) => {
         rows.otel_metrics_gauge.push({
-          ...shared(columns),
+          ...rowColumns(columns),
           ...pointColumns(dp),
           ...exemplarColumns(dp.exemplars, path, 'gauge', p),
           Value: numberValue(dp),
@@ -101,7 +101,7 @@ function appendMetric(rows: MetricRows, metric: Metric, columns: MetricColumns, 
       const temporality = checkedTemporality(sum.aggregationTemporality, `${path}.sum`);
       sum.dataPoints.forEach((dp, p) => {
         rows.otel_metrics_sum.push({
-          ...shared(columns),
+          ...rowColumns(columns),
           ...pointColumns(dp),
           ...exemplarColumns(dp.exemplars, path, 'sum', p),
           Value: numberValue(dp),
@@ -116,7 +116,7 @@ function appendMetric(rows: MetricRows, metric: Metric, columns: MetricColumns, 
       const temporality = checkedTemporality(histogram.aggregationTemporality, `${path}.histogram`);
       histogram.dataPoints.forEach((dp, p) => {
         rows.otel_metrics_histogram.push({
-          ...shared(columns),
+          ...rowColumns(columns),
           ...pointColumns(dp),
           ...exemplarColumns(dp.exemplars, path, 'histogram', p),
           Count: u64ToNumber(dp.count),
@@ -135,7 +135,7 @@ function appendMetric(rows: MetricRows, metric: Metric, columns: MetricColumns, 
       const temporality = checkedTemporality(histogram.aggregationTemporality, `${path}.exponentialHistogram`);
       histogram.dataPoints.forEach((dp, p) => {
         rows.otel_metrics_exponential_histogram.push({
-          ...shared(columns),
+          ...rowColumns(columns),
           ...pointColumns(dp),
           ...exemplarColumns(dp.exemplars, path, 'exponentialHistogram', p),
           Count: u64ToNumber(dp.count),
@@ -156,7 +156,7 @@ function appendMetric(rows: MetricRows, metric: Metric, columns: MetricColumns, 
     case 'summary':
       for (const dp of metric.summary!.dataPoints) {
         rows.otel_metrics_summary.push({
-          ...shared(columns),
+          ...rowColumns(columns),
           ...pointColumns(dp),
           Count: u64ToNumber(dp.count),
           Sum: dp.sum ?? 0,
@@ -197,7 +197,9 @@ function exemplarColumns(exemplars: readonly Exemplar[], metricPath: string, typ
   exemplars.forEach((exemplar, e) => {
     const at = (field: string): string => `${metricPath}.${type}.dataPoints[${point}].exemplars[${e}].${field}`;
     if (!hasIdLength(exemplar.spanId, SPAN_ID_BYTES)) throw idLengthError(exemplar.spanId, SPAN_ID_BYTES, at('spanId'));
-    if (!hasIdLength(exemplar.traceId, TRACE_ID_BYTES)) throw idLengthError(exemplar.traceId, TRACE_ID_BYTES, at('traceId'));
+    if (!hasIdLength(exemplar.traceId, TRACE_ID_BYTES)) {
+      throw idLengthError(exemplar.traceId, TRACE_ID_BYTES, at('traceId'));
+    }
     columns['Exemplars.FilteredAttributes'].push(attributesToMap(exemplar.filteredAttributes));
     columns['Exemplars.TimeUnix'].push(u64ToDecimal(exemplar.timeUnixNano));
     columns['Exemplars.Value'].push(numberValue(exemplar));

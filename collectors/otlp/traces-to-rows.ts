@@ -51,8 +51,13 @@ interface ScopeColumns extends ResourceColumns, Pick<SpanRow, 'ScopeName' | 'Sco
   path: string;
 }
 
+/** Where a field of span `k` is; built only for an error. */
 function spanPath(scope: ScopeColumns, k: number, field: string): string {
   return `${scope.path}.spans[${k}].${field}`;
+}
+
+function checkIdLength(id: Uint8Array | null, size: number, scope: ScopeColumns, k: number, field: string): void {
+  if (!hasIdLength(id, size)) throw idLengthError(id, size, spanPath(scope, k, field));
 }
 
 function spanToRow(span: Span, scope: ScopeColumns, k: number): SpanRow {
@@ -62,9 +67,9 @@ function spanToRow(span: Span, scope: ScopeColumns, k: number): SpanRow {
   const code = span.status?.code ?? 0;
   const statusCode = STATUS_CODE_NAMES[code];
   if (statusCode === undefined) throw new DecodeError(`unknown status code ${code}`, { path: spanPath(scope, k, 'status.code') });
-  if (!hasIdLength(span.traceId, TRACE_ID_BYTES)) throw idLengthError(span.traceId, TRACE_ID_BYTES, spanPath(scope, k, 'traceId'));
-  if (!hasIdLength(span.spanId, SPAN_ID_BYTES)) throw idLengthError(span.spanId, SPAN_ID_BYTES, spanPath(scope, k, 'spanId'));
-  if (!hasIdLength(span.parentSpanId, SPAN_ID_BYTES)) throw idLengthError(span.parentSpanId, SPAN_ID_BYTES, spanPath(scope, k, 'parentSpanId'));
+  checkIdLength(span.traceId, TRACE_ID_BYTES, scope, k, 'traceId');
+  checkIdLength(span.spanId, SPAN_ID_BYTES, scope, k, 'spanId');
+  checkIdLength(span.parentSpanId, SPAN_ID_BYTES, scope, k, 'parentSpanId');
 
   const row: SpanRow = {
     Timestamp: u64ToDecimal(span.startTimeUnixNano),
@@ -96,8 +101,8 @@ function spanToRow(span: Span, scope: ScopeColumns, k: number): SpanRow {
     row['Events.Attributes'].push(attributesToMap(event.attributes));
   }
   span.links.forEach((link, l) => {
-    if (!hasIdLength(link.traceId, TRACE_ID_BYTES)) throw idLengthError(link.traceId, TRACE_ID_BYTES, spanPath(scope, k, `links[${l}].traceId`));
-    if (!hasIdLength(link.spanId, SPAN_ID_BYTES)) throw idLengthError(link.spanId, SPAN_ID_BYTES, spanPath(scope, k, `links[${l}].spanId`));
+    checkIdLength(link.traceId, TRACE_ID_BYTES, scope, k, `links[${l}].traceId`);
+    checkIdLength(link.spanId, SPAN_ID_BYTES, scope, k, `links[${l}].spanId`);
     row['Links.TraceId'].push(idToHexOrEmpty(link.traceId));
     row['Links.SpanId'].push(idToHexOrEmpty(link.spanId));
     row['Links.TraceState'].push(link.traceState ?? '');
