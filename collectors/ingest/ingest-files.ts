@@ -99,7 +99,12 @@ export async function ingestFiles(store: Store, paths: readonly string[], opts: 
   const sizes = await Promise.all(paths.map((p) => stat(p).then((s) => s.size).catch(() => 0)));
   const bytesTotal = sizes.reduce((a, b) => a + b, 0);
   let bytesDone = 0;
-  const load = new StagedLoad(store);
+  // two loads, so that the engine stages a batch while the previous one commits
+  const loads = [new StagedLoad(store), new StagedLoad(store)] as const;
+  const load = loads[0];
+  let turn = 0;
+  /** the commit of the previous engine batch: commits run one at a time, in file order */
+  let committing: Promise<void> = Promise.resolve();
   const files: FileResult[] = [];
   const totals = zeroCounts();
   const finish = (result: FileResult): void => {
@@ -125,10 +130,19 @@ export async function ingestFiles(store: Store, paths: readonly string[], opts: 
           i++;
         }
         files.push(...batch);
-        await ingestEngineBatch(store, load, batch);
-        batch.forEach(finish);
+        const batchLoad = loads[turn++ % 2]!;
+        const staged = await stageEngineBatch(store, batchLoad, batch);
+        await committing;
+        if (staged) {
+          committing = commitEngineBatch(batchLoad, batch).then(() => batch.forEach(finish));
+          committing.catch(() => {}); // awaited later; not an unhandled rejection meanwhile
+        } else {
+          for (const result of batch) await ingestWithEngine(store, batchLoad, result.file, result);
+          batch.forEach(finish);
+        }
         continue;
       }
+      await committing;
       const result: FileResult = { file: path, kind: fileKind(path), bytes: sizes[i] ?? 0, ok: false, counts: zeroCounts() };
       files.push(result);
       i++;
@@ -143,8 +157,10 @@ export async function ingestFiles(store: Store, paths: readonly string[], opts: 
       if (result.error === undefined) await addAndCommit(load, rows, result);
       finish(result);
     }
+    await committing;
   } finally {
-    await load.dispose();
+    await committing.catch(() => {});
+    for (const l of loads) await l.dispose();
   }
   return { files, totals };
 }
@@ -154,41 +170,43 @@ const ENGINE_BATCH_FILES = 16;
 const ENGINE_BATCH_BYTES = 256 * 1024 * 1024;
 
 /**
- * Engine files staged together and committed at once (counts per file). If one of them is
- * malformed or needs the JS decoder, the batch is undone and its files go one by one, so
- * each gets its own outcome.
+ * Stages engine files together (one query). False when one of them is malformed or needs
+ * the JS decoder: the batch is undone, to be redone file by file so each gets its own
+ * outcome (a batch of one is always done that way).
  */
-async function ingestEngineBatch(store: Store, load: StagedLoad, batch: FileResult[]): Promise<void> {
-  if (batch.length > 1) {
-    let outcome: EngineStageResult | undefined;
-    try {
-      outcome = await stageTracesProtobufBatch(
-        store,
-        load,
-        batch.map((r) => ({ path: r.file })),
-      );
-    } catch (e) {
-      await load.abort().catch(() => {});
-      if (!isFileFault(e)) throw e;
-    }
-    if (outcome?.kind === 'staged') {
-      let bySource: Map<number, LoadCounts>;
-      try {
-        bySource = await load.commitBySource();
-      } catch (e) {
-        await load.abort().catch(() => {});
-        throw e;
-      }
-      batch.forEach((result, k) => {
-        result.counts = bySource.get(k) ?? zeroCounts();
-        result.ok = true;
-        result.decoder = 'engine';
-      });
-      return;
-    }
-    if (outcome?.kind === 'unsupported') await load.abort();
+async function stageEngineBatch(store: Store, load: StagedLoad, batch: readonly FileResult[]): Promise<boolean> {
+  if (batch.length < 2) return false;
+  let outcome: EngineStageResult;
+  try {
+    outcome = await stageTracesProtobufBatch(
+      store,
+      load,
+      batch.map((r) => ({ path: r.file })),
+    );
+  } catch (e) {
+    await load.abort().catch(() => {});
+    if (isFileFault(e)) return false;
+    throw e;
   }
-  for (const result of batch) await ingestWithEngine(store, load, result.file, result);
+  if (outcome.kind === 'staged') return true;
+  await load.abort();
+  return false;
+}
+
+/** Commits a staged batch: counts per file. */
+async function commitEngineBatch(load: StagedLoad, batch: readonly FileResult[]): Promise<void> {
+  let bySource: Map<number, LoadCounts>;
+  try {
+    bySource = await load.commitBySource();
+  } catch (e) {
+    await load.abort().catch(() => {});
+    throw e;
+  }
+  batch.forEach((result, k) => {
+    result.counts = bySource.get(k) ?? zeroCounts();
+    result.ok = true;
+    result.decoder = 'engine';
+  });
 }
 
 /** A fault of the file itself (malformed, missing, a directory), as opposed to the store's. */

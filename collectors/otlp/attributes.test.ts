@@ -75,7 +75,8 @@ describe('attribute values as Value.AsString()', () => {
   });
 
   it('control characters as Go escapes them', () => {
-    expect(one({ arrayValue: { values: [{ stringValue: '\u0001\n\t\b\f\r"\\/é😀' }] } })).toBe('["\\u0001\\n\\t\\b\\f\\r\\"\\\\/é😀"]');
+    const text = '\u0001\n\t\b\f\r"\\/é😀';
+    expect(one({ arrayValue: { values: [{ stringValue: text }] } })).toBe('["\\u0001\\n\\t\\b\\f\\r\\"\\\\/é😀"]');
   });
 
   it('kvlists: keys sorted by UTF-8 bytes, a repeated key keeps its last value', () => {

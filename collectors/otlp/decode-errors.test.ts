@@ -151,7 +151,8 @@ describe('OTLP/JSON errors', () => {
       { key: 'b', value: { stringValue: 'x', intValue: '1' } },
     ];
     const error = decodeErrorOf(() => decodeTracesJson(tracesJson([{ ...SPAN, attributes }])));
-    expect(error.message).toBe('resourceSpans[0].scopeSpans[0].spans[0].attributes[1].value: more than one field of the oneof "value" is set');
+    expect(error.position.path).toBe('resourceSpans[0].scopeSpans[0].spans[0].attributes[1].value');
+    expect(error.reason).toBe('more than one field of the oneof "value" is set');
   });
 
   it('a plain value where an AnyValue belongs; a word where a double belongs', () => {
@@ -174,7 +175,8 @@ describe('OTLP/JSON errors', () => {
   it('64-bit integers: digits only, in range', () => {
     const bad = (startTimeUnixNano: unknown) => decodeErrorOf(() => decodeTracesJson(tracesJson([{ ...SPAN, startTimeUnixNano }]))).message;
     expect(bad('12a')).toBe(
-      'resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano: expected an unsigned 64-bit integer (a number or a string of digits), got "12a"',
+      'resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano: ' +
+        'expected an unsigned 64-bit integer (a number or a string of digits), got "12a"',
     );
     expect(bad('18446744073709551616')).toContain('got "18446744073709551616"');
     expect(bad(-1)).toContain('got -1');
@@ -183,7 +185,9 @@ describe('OTLP/JSON errors', () => {
 
   it('enums: an unknown name, an unknown number', () => {
     const kind = (kind: unknown) => decodeErrorOf(() => decodeTracesJson(tracesJson([{ ...SPAN, kind }]))).message;
-    expect(kind('SPAN_KIND_BOGUS')).toBe('resourceSpans[0].scopeSpans[0].spans[0].kind: expected a SpanKind number or name, got "SPAN_KIND_BOGUS"');
+    expect(kind('SPAN_KIND_BOGUS')).toBe(
+      'resourceSpans[0].scopeSpans[0].spans[0].kind: expected a SpanKind number or name, got "SPAN_KIND_BOGUS"',
+    );
     expect(kind(9)).toBe('resourceSpans[0].scopeSpans[0].spans[0].kind: expected a known enum value, got 9');
   });
 

@@ -131,12 +131,14 @@ const traceIdRule: FieldRule = (v, path) => hexId(v, TRACE_ID_BYTES, path);
 const spanIdRule: FieldRule = (v, path) => hexId(v, SPAN_ID_BYTES, path);
 /** fixed64/uint64 */
 const unsignedRule: FieldRule = (v, path) => int64(v, false, path);
-const unsignedListRule: FieldRule = (v, path) => (Array.isArray(v) ? mapElements(v, path, (e) => int64(e, false, path)) : int64(v, false, path));
+const unsignedListRule: FieldRule = (v, path) =>
+  Array.isArray(v) ? mapElements(v, path, (e) => int64(e, false, path)) : int64(v, false, path);
 /** int64/sfixed64 */
 const signedRule: FieldRule = (v, path) => int64(v, true, path);
 /** double: a string there may be one of the proto3 JSON spellings of a double */
 const doubleRule: FieldRule = (v, path) => (typeof v === 'string' ? doubleFromText(v) : prepareInPlace(v, path));
-const doubleListRule: FieldRule = (v, path) => (Array.isArray(v) ? mapElements(v, path, (e) => (typeof e === 'string' ? doubleFromText(e) : e)) : v);
+const doubleListRule: FieldRule = (v, path) =>
+  Array.isArray(v) ? mapElements(v, path, (e) => (typeof e === 'string' ? doubleFromText(e) : e)) : v;
 const enumRule =
   (name: string, values: EnumValues): FieldRule =>
   (v, path) =>

@@ -8,7 +8,10 @@ function bits(value: bigint): LongBits {
   return { low: Number(u & 0xffffffffn) | 0, high: Number(u >> 32n) | 0 };
 }
 
-const UNSIGNED = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 1767225600123456789n, 999999n * 2n ** 32n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n];
+const UNSIGNED = [
+  ...[0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n],
+  ...[1767225600123456789n, 999999n * 2n ** 32n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n],
+];
 const SIGNED = [0n, 1n, -1n, -(2n ** 32n), -(2n ** 53n) - 1n, -1767225600123456789n, 2n ** 63n - 1n, -(2n ** 63n)];
 
 describe('64-bit conversions', () => {

@@ -145,7 +145,12 @@ describe('metricsToRows', () => {
         request([
           {
             name: 'vllm:num_requests_running',
-            gauge: { dataPoints: [{ startTimeUnixNano: T_START, timeUnixNano: T, asInt: '9007199254740993' }, { startTimeUnixNano: T_START, timeUnixNano: T }] },
+            gauge: {
+              dataPoints: [
+                { startTimeUnixNano: T_START, timeUnixNano: T, asInt: '9007199254740993' },
+                { startTimeUnixNano: T_START, timeUnixNano: T },
+              ],
+            },
           },
           {
             name: 'vllm:time_to_first_token_seconds',

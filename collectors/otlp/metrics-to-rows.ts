@@ -24,6 +24,7 @@ import {
   type Int64,
   type KeyValue,
   type Metric,
+  type NumberDataPoint,
 } from './otlp-proto.js';
 
 export type MetricRows = Omit<RawRows, 'otel_traces'>;
@@ -180,7 +181,7 @@ function pointColumns(dp: PointBase): PointColumns {
 }
 
 /** The exporter's `getValue`: the double, the int as float64, or 0 for an empty value. */
-function numberValue(point: { readonly value?: 'asDouble' | 'asInt'; readonly asDouble: number | null; readonly asInt: Int64 | null }): number {
+function numberValue(point: NumberDataPoint | Exemplar): number {
   if (point.value === 'asDouble') return point.asDouble!;
   if (point.value === 'asInt') return i64ToNumber(point.asInt);
   return 0;

@@ -79,30 +79,40 @@ describe('token-factory ingest + report', () => {
 
   it('reports token usage by tenant and model, KPIS.md shape', () => {
     const out = json(cli('report', '--by', 'tenant,model', '--format', 'json'));
-    expect(out).toEqual({
-      window: { from: '2026-11-23T10:00:00.000Z', to: '2026-11-23T12:00:00.000Z' },
-      rows: [
-        { tenant: 'acme', model: 'meta/llama-3.1-70b-instruct', requests: 3, input_tokens: 600, output_tokens: 150, tokens: 750, errors: 0 },
-        { tenant: 'acme', model: 'meta/llama-3.1-8b-instruct', requests: 1, input_tokens: 40, output_tokens: 5, tokens: 45, errors: 0 },
-        { tenant: 'globex', model: 'meta/llama-3.1-8b-instruct', requests: 2, input_tokens: 120, output_tokens: 40, tokens: 160, errors: 1 },
-      ],
-    });
+    expect(out.window).toEqual({ from: '2026-11-23T10:00:00.000Z', to: '2026-11-23T12:00:00.000Z' });
+    const tokens = (r: Record<string, unknown>) => ({ tenant: r.tenant, model: r.model, requests: r.requests, input_tokens: r.input_tokens, output_tokens: r.output_tokens, tokens: r.tokens, errors: r.errors });
+    expect(out.rows.map(tokens)).toEqual([
+      { tenant: 'acme', model: 'meta/llama-3.1-70b-instruct', requests: 3, input_tokens: 600, output_tokens: 150, tokens: 750, errors: 0 },
+      { tenant: 'acme', model: 'meta/llama-3.1-8b-instruct', requests: 1, input_tokens: 40, output_tokens: 5, tokens: 45, errors: 0 },
+      { tenant: 'globex', model: 'meta/llama-3.1-8b-instruct', requests: 2, input_tokens: 120, output_tokens: 40, tokens: 160, errors: 1 },
+    ]);
+    // no config: no deployments and no prices, so no GPU is assigned and no cost is attributed
+    expect(out.rows.map((r) => [r.cost_usd, r.gpu_hours, r.tokens_per_gpu_hour])).toEqual([
+      [0, 0, null],
+      [0, 0, null],
+      [0, 0, null],
+    ]);
   });
 
   it('a window and an hour grouping select and split the requests', () => {
     const out = json(cli('report', '--by', 'hour', '--from', '2026-11-23T10:00:00Z', '--to', '2026-11-23T11:00:00Z', '--format', 'json'));
-    expect(out.rows).toEqual([{ hour: '2026-11-23T10:00:00Z', requests: 5, input_tokens: 720, output_tokens: 190, tokens: 910, errors: 1 }]);
+    expect(out.rows).toHaveLength(1);
+    expect(out.rows[0]).toMatchObject({ hour: '2026-11-23T10:00:00Z', requests: 5, input_tokens: 720, output_tokens: 190, tokens: 910, errors: 1 });
+  });
+
+  it('GPU dimensions give a GPU report: 2 GPUs × 30 s covered', () => {
+    const out = json(cli('report', '--by', 'node', '--format', 'json'));
+    expect(out.rows).toEqual([expect.objectContaining({ node: 'node-a', gpus: 2, gpu_hours: expect.closeTo(60 / 3600, 12) })]);
   });
 
   it('csv has the KPI names as headers; the table is readable', () => {
-    expect(cli('report', '--by', 'model', '--format', 'csv').stdout).toBe(
-      'model,requests,input_tokens,output_tokens,tokens,errors\n' +
-        'meta/llama-3.1-70b-instruct,3,600,150,750,0\n' +
-        'meta/llama-3.1-8b-instruct,3,160,45,205,1\n',
-    );
+    const csv = cli('report', '--by', 'model', '--format', 'csv').stdout.split('\n');
+    expect(csv[0]).toMatch(/^model,requests,input_tokens,output_tokens,tokens,errors,wasted_tokens,error_rate,cost_usd,/);
+    expect(csv[1]).toMatch(/^meta\/llama-3\.1-70b-instruct,3,600,150,750,0,0,0,0,/);
+    expect(csv[2]).toMatch(/^meta\/llama-3\.1-8b-instruct,3,160,45,205,1,100,0\.3333333333333333,0,/);
     const table = cli('report', '--by', 'model').stdout;
     expect(table).toContain('window [2026-11-23T10:00:00.000Z, 2026-11-23T12:00:00.000Z)');
-    expect(table).toMatch(/meta\/llama-3\.1-70b-instruct\s*│\s*3\s*│\s*600\s*│\s*150\s*│\s*750\s*│\s*0/);
+    expect(table).toMatch(/meta\/llama-3\.1-70b-instruct\s*│\s*3\s*│\s*750\s*│\s*0\s*│/);
   });
 
   it('a malformed file is named with the fault position, writes nothing, and the other files still load', () => {
@@ -142,7 +152,7 @@ describe('token-factory ingest + report', () => {
       });
       const viaApi = json(cli('report', '--by', 'tenant,model', '--format', 'json'));
       expect(viaApi.rows).toHaveLength(3);
-      expect(viaApi.rows[2]).toEqual({ tenant: 'globex', model: 'meta/llama-3.1-8b-instruct', requests: 2, input_tokens: 120, output_tokens: 40, tokens: 160, errors: 1 });
+      expect(viaApi.rows[2]).toMatchObject({ tenant: 'globex', model: 'meta/llama-3.1-8b-instruct', requests: 2, input_tokens: 120, output_tokens: 40, tokens: 160, errors: 1 });
 
       const get = (path: string, key?: string) => fetch(url + path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
       expect((await get('/api/v1/report?by=tenant')).status).toBe(401);
