@@ -166,7 +166,7 @@ export async function ingestFiles(store: Store, paths: readonly string[], opts: 
 }
 
 /** Most files, and bytes, the engine stages in one query. */
-const ENGINE_BATCH_FILES = 16;
+const ENGINE_BATCH_FILES = 8;
 const ENGINE_BATCH_BYTES = 256 * 1024 * 1024;
 
 /**

@@ -56,24 +56,20 @@ import { resolveWindow, windowJson, windowParams, type WindowQuery } from './win
 
 export const HOURS_PER_YEAR = 8760;
 
-/** A number, or a string holding one (API query strings, CLI flags). */
-const numeric = z.union([
-  z.number(),
-  z
-    .string()
-    .trim()
-    .regex(/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/, 'expected a number')
-    .transform(Number),
-]);
+const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** A number, or a string holding one (API query strings, CLI flags), checked by `schema`. */
+const numeric = (schema: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === 'string' && NUMBER_TEXT.test(v.trim()) ? Number(v) : v), schema);
+const aNumber = () => z.number({ error: (issue) => (issue.code === 'invalid_type' ? 'expected a number' : undefined) });
 
 /** Scenario overrides; each defaults to its config value (`revenue.*`). */
 export const revenueScenarioSchema = z
   .object({
-    rate_usd_per_hour: numeric.pipe(z.number().nonnegative()).optional(),
-    rental_utilization: numeric.pipe(z.number().min(0).max(1)).optional(),
-    price_usd_per_mtok: numeric.pipe(z.number().nonnegative()).optional(),
-    token_active_utilization: numeric.pipe(z.number().min(0).max(1)).optional(),
-    throughput_multiplier: numeric.pipe(z.number().positive()).optional(),
+    rate_usd_per_hour: numeric(aNumber().nonnegative()).optional(),
+    rental_utilization: numeric(aNumber().min(0).max(1)).optional(),
+    price_usd_per_mtok: numeric(aNumber().nonnegative()).optional(),
+    token_active_utilization: numeric(aNumber().min(0).max(1)).optional(),
+    throughput_multiplier: numeric(aNumber().positive()).optional(),
     /** name of a `revenue.compute_tokens.tiers` entry (default: the first) */
     compute_tokens_tier: z.string().min(1).optional(),
   })

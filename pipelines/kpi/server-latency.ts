@@ -186,7 +186,9 @@ export async function buildServerLatency(store: Store, _config: Config, q: Serve
   const dims = q.by.map((d) => `${SERVER_LATENCY_DIMENSIONS[d]} AS ${d}`);
   const [itlNew, itlOld] = LATENCY_METRICS.itl;
   const families = ['ttft', 'itl', 'e2e'] as const;
-  const hist = (name: string, alias: string) => `sumMapIf(les, cum_increase, metric = '${name}') AS ${alias}`;
+  // sumMap drops keys whose values sum to 0 (a bucket nothing fell into): the third
+  // array (a count of contributions per le) keeps them; only .1 (le) and .2 (counts) are read.
+  const hist = (name: string, alias: string) => `sumMapIf(les, cum_increase, arrayMap(x -> toUInt64(1), les), metric = '${name}') AS ${alias}`;
   const quantileCols = families.flatMap((f) => QUANTILES.map(({ suffix }) => `if(isNull(${f}_s_${suffix}), NULL, ${f}_s_${suffix} * 1000) AS ${f}_ms_${suffix}`));
   const query = `
     WITH ${HIST_INCREASE_CTES}

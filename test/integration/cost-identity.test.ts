@@ -47,7 +47,9 @@ const costArb = fc.record({
   gap: fc.integer({ min: 30, max: 900 }),
 });
 
-function configFor(c: fc.infer<typeof costArb>) {
+type Cost = typeof costArb extends fc.Arbitrary<infer T> ? T : never;
+
+function configFor(c: Cost) {
   return parseConfig(
     {
       attribution: { token_weights: { input: c.w_in, output: c.w_out }, max_sample_gap_s: c.gap },

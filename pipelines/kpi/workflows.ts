@@ -1,0 +1,292 @@
+/**
+ * Workflows (KPIS.md "Workflows"): what a *successful* piece of agent work costs,
+ * failed and retried work included.
+ *
+ * Identity. A workflow is all spans sharing attribute `workflow.id`, or else a trace.
+ * - A root span belongs to its own `workflow.id`; without one, to the `workflow.id` the
+ *   LLM spans of its trace carry (if any), else to its trace (workflow id = trace id).
+ * - An LLM request belongs to its own `workflow.id`; without one, to its trace's
+ *   workflow as above (the root's `workflow.id`, else one carried by a sibling LLM
+ *   span, else the trace). So retries sharing `workflow.id` — each its own trace —
+ *   are one workflow, and every attempt's cost counts.
+ *
+ * Outcome. Decided by the workflow's latest root span by end time (ties: the greater
+ * trace id): its `workflow.outcome` attribute if set (`success`, compared
+ * case-insensitively, succeeds; any other value fails), else its status (not ERROR
+ * succeeds). A workflow whose root span is not in the store (not exported, sampled
+ * out) is decided by its latest request by end time, as if that were the root, and is
+ * named `unknown`. The roots considered are all of the workflow's roots in the store,
+ * not only those in the window: a workflow's outcome is its final one.
+ *
+ * Name: `workflow.name` on the deciding root, else that root's span name
+ * (trace_roots.workflow_name). Tenant: the latest root's that has one, else the tenant
+ * of the workflow's first request.
+ *
+ * Window [from, to). A workflow is in the window when one of its requests or one of
+ * its root spans starts in it. Its requests, tokens and cost are those of its requests
+ * in the window, attributed exactly as in unit economics (req_cost of
+ * sql/request-cost.ts), so Σ workflow_cost_usd over all workflows of a window equals
+ * the window's Σ request cost to the micro-dollar, and a workflow straddling the window
+ * edge shows only its in-window part. A workflow with no LLM request (failed before
+ * calling a model) counts with 0 tokens and 0 cost.
+ */
+import type { Config } from '../../core/config/schema.js';
+import type { Store } from '../../core/store/open-store.js';
+import { inventoryParams } from './inventory.js';
+import { DEPLOYMENT_HOURLY_CTE, FROM, GPU_HOURLY_CTES, TO } from './sql/gpu-hours.js';
+import { REQUEST_COST_CTES } from './sql/request-cost.js';
+import { checkDimensions, type KpiResult } from './unit-economics.js';
+import { resolveWindow, windowJson, windowParams, type WindowQuery } from './window.js';
+
+/** Name given to a workflow whose root span is not in the store. */
+export const UNKNOWN_WORKFLOW = 'unknown';
+
+/**
+ * CTEs `wf_roots_raw`, `wf_trace`, `wf_requests` (req_cost + `wf`), `wf_roots`,
+ * `wf_req_agg`, `wf_root_agg`, `wf_rows` (one row per workflow). Needs GPU_HOURLY_CTES,
+ * DEPLOYMENT_HOURLY_CTE and REQUEST_COST_CTES, and the window parameters.
+ *
+ * wf_rows columns: workflow_id, workflow (name), tenant, outcome, success (Bool),
+ * attempts, wf_requests, wf_input_tokens, wf_output_tokens, wf_tokens, wf_errors,
+ * wf_cost_micro, started_at, ended_at (DateTime64(3)).
+ */
+export const WORKFLOW_CTES = `
+  wf_roots_raw AS (
+    -- the root spans that matter: of the window's traces, starting in the window, and
+    -- every other attempt (root) of a workflow.id met that way
+    SELECT trace_id, span_id, ts, end_ts, workflow_id, workflow_name, outcome, is_error, tenant
+    FROM trace_roots
+    WHERE trace_id IN (SELECT trace_id FROM reqs)
+       OR (ts >= ${FROM} AND ts < ${TO})
+       OR (workflow_id != '' AND workflow_id IN (
+             SELECT workflow_id FROM reqs WHERE workflow_id != ''
+             UNION ALL
+             SELECT workflow_id FROM trace_roots
+             WHERE workflow_id != '' AND (trace_id IN (SELECT trace_id FROM reqs) OR (ts >= ${FROM} AND ts < ${TO}))))
+    LIMIT 1 BY trace_id, span_id
+  ),
+  wf_trace AS (
+    -- each trace's workflow: its root's workflow.id, else one its LLM spans carry, else the trace
+    SELECT trace_id, coalesce(nullIf(max(t_root_wf), ''), nullIf(max(t_span_wf), ''), trace_id) AS trace_wf
+    FROM (
+      SELECT trace_id, workflow_id AS t_root_wf, '' AS t_span_wf FROM wf_roots_raw
+      UNION ALL
+      SELECT trace_id, '' AS t_root_wf, workflow_id AS t_span_wf FROM reqs
+    )
+    GROUP BY trace_id
+  ),
+  wf_requests AS (
+    SELECT r.*, coalesce(nullIf(r.workflow_id, ''), t.trace_wf) AS wf
+    FROM req_cost AS r
+    INNER JOIN wf_trace AS t ON t.trace_id = r.trace_id
+  ),
+  wf_roots AS (
+    SELECT o.*, coalesce(nullIf(o.workflow_id, ''), t.trace_wf) AS wf
+    FROM wf_roots_raw AS o
+    INNER JOIN wf_trace AS t ON t.trace_id = o.trace_id
+  ),
+  wf_req_agg AS (
+    SELECT wf,
+      count() AS q_requests,
+      sum(input_tokens) AS q_input_tokens,
+      sum(output_tokens) AS q_output_tokens,
+      countIf(is_error) AS q_errors,
+      sum(cost_micro) AS q_cost_micro,
+      argMin(tenant, (ts, trace_id, span_id)) AS q_tenant,
+      argMax(is_error, (end_ts, trace_id, span_id)) AS q_last_error,
+      min(ts) AS q_start,
+      max(end_ts) AS q_end,
+      groupUniqArray(trace_id) AS q_traces
+    FROM wf_requests
+    GROUP BY wf
+  ),
+  wf_root_agg AS (
+    SELECT wf,
+      count() AS o_roots,
+      argMax(workflow_name, (end_ts, trace_id)) AS o_name,
+      argMax(outcome, (end_ts, trace_id)) AS o_outcome,
+      argMax(is_error, (end_ts, trace_id)) AS o_error,
+      argMaxIf(tenant, (end_ts, trace_id), tenant != '') AS o_tenant,
+      min(ts) AS o_start,
+      max(end_ts) AS o_end,
+      groupUniqArray(trace_id) AS o_traces
+    FROM wf_roots
+    GROUP BY wf
+  ),
+  wf_rows AS (
+    SELECT
+      if(q.wf != '', q.wf, o.wf) AS workflow_id,
+      o.o_roots > 0 AS has_root,
+      q.q_requests > 0 AS has_requests,
+      if(has_root, o.o_name, '${UNKNOWN_WORKFLOW}') AS workflow,
+      if(has_root AND o.o_tenant != '', o.o_tenant, q.q_tenant) AS tenant,
+      if(has_root, o.o_outcome, '') AS outcome_attribute,
+      if(has_root, o.o_error, q.q_last_error) AS decided_error,
+      toBool(if(outcome_attribute != '', lower(outcome_attribute) = 'success', NOT decided_error)) AS success,
+      if(outcome_attribute != '', outcome_attribute, if(decided_error, 'error', 'ok')) AS outcome,
+      length(arrayDistinct(arrayConcat(q.q_traces, o.o_traces))) AS attempts,
+      q.q_requests AS wf_requests,
+      q.q_input_tokens AS wf_input_tokens,
+      q.q_output_tokens AS wf_output_tokens,
+      q.q_input_tokens + q.q_output_tokens AS wf_tokens,
+      q.q_errors AS wf_errors,
+      q.q_cost_micro AS wf_cost_micro,
+      toDateTime64(multiIf(has_root AND has_requests, least(o.o_start, q.q_start), has_root, o.o_start, q.q_start), 3, 'UTC') AS started_at,
+      toDateTime64(multiIf(has_root AND has_requests, greatest(o.o_end, q.q_end), has_root, o.o_end, q.q_end), 3, 'UTC') AS ended_at
+    FROM wf_req_agg AS q
+    -- join_use_nulls stays 0: the side without the workflow gives defaults ('' / 0 / [])
+    FULL OUTER JOIN wf_root_agg AS o ON q.wf = o.wf
+  )`;
+
+/** Workflow dimensions → columns of wf_rows. A fixed map: never SQL from input. */
+export const WORKFLOW_DIMENSIONS = {
+  workflow: 'workflow',
+  tenant: 'tenant',
+} as const;
+export type WorkflowDimension = keyof typeof WORKFLOW_DIMENSIONS;
+export const WORKFLOW_DIMENSION_NAMES = Object.keys(WORKFLOW_DIMENSIONS) as WorkflowDimension[];
+
+/** KPI columns of a workflow report row, KPIS.md names. Money in USD, exact to the micro-dollar. */
+export const WORKFLOW_KPIS = `
+    count() AS workflows,
+    countIf(success) AS successful_workflows,
+    successful_workflows / workflows AS success_rate,
+    sum(wf_cost_micro) / 1e6 AS workflow_cost_usd,
+    if(successful_workflows = 0, NULL, round(sum(wf_cost_micro) / successful_workflows) / 1e6) AS cost_per_successful_workflow_usd,
+    sumIf(wf_cost_micro, NOT success) / 1e6 AS wasted_cost_usd,
+    quantileExact(0.5)(wf_tokens) AS tokens_per_workflow_p50,
+    quantileExact(0.95)(wf_tokens) AS tokens_per_workflow_p95,
+    sum(wf_requests) AS requests,
+    sum(wf_tokens) AS tokens`;
+
+export interface WorkflowKpiQuery extends WindowQuery {
+  by: WorkflowDimension[];
+  /** only this tenant's workflows (tenant-scoped API keys) */
+  tenant?: string | undefined;
+}
+
+export interface WorkflowKpiRow {
+  [key: string]: string | number | null;
+}
+
+const SETTINGS = { output_format_json_quote_64bit_integers: 0, date_time_output_format: 'iso' } as const;
+
+function withCtes(select: string): string {
+  return `
+    WITH ${GPU_HOURLY_CTES}, ${DEPLOYMENT_HOURLY_CTE}, ${REQUEST_COST_CTES}, ${WORKFLOW_CTES}
+    ${select}`;
+}
+
+/**
+ * Per group of workflows: workflows, successful_workflows, success_rate,
+ * workflow_cost_usd, cost_per_successful_workflow_usd (Σ cost of all workflows, failed
+ * too, / successful ones; null when none succeeded), wasted_cost_usd (cost of failed
+ * workflows), tokens_per_workflow_p50/p95 (exact: the element at ⌊level × n⌋ of the
+ * sorted token counts), requests, tokens.
+ */
+export async function workflowKpis(store: Store, config: Config, q: WorkflowKpiQuery): Promise<KpiResult<WorkflowKpiRow>> {
+  checkDimensions(q.by, WORKFLOW_DIMENSION_NAMES);
+  const window = await resolveWindow(store, q);
+  const dims = q.by.map((d) => `${WORKFLOW_DIMENSIONS[d]} AS ${d}`);
+  const query = withCtes(`
+    SELECT ${[...dims, WORKFLOW_KPIS].join(',\n    ')}
+    FROM wf_rows
+    ${q.tenant !== undefined ? 'WHERE tenant = {tenant:String}' : ''}
+    ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : ''}`);
+  const rs = await store.client.query({
+    query,
+    query_params: { ...inventoryParams(config), ...windowParams(window), tenant: q.tenant ?? '' },
+    format: 'JSONEachRow',
+    clickhouse_settings: { log_comment: 'kpi:workflows', ...SETTINGS },
+  });
+  let rows = await rs.json<WorkflowKpiRow>();
+  // Ungrouped over a window with no workflow, ClickHouse still returns one row of zeros.
+  if (q.by.length === 0 && rows.length === 1 && rows[0]!.workflows === 0) rows = [];
+  return { window: windowJson(window), rows };
+}
+
+export interface WorkflowListQuery extends WindowQuery {
+  /** only this tenant's workflows */
+  tenant?: string | undefined;
+  /** only workflows of this name */
+  workflow?: string | undefined;
+  /** only this workflow */
+  workflow_id?: string | undefined;
+  /** at most this many rows (default 50) */
+  limit?: number | undefined;
+}
+
+export interface WorkflowListRow {
+  [key: string]: string | number | boolean | null;
+}
+
+export const WORKFLOW_LIST_COLUMNS = [
+  'workflow_id', 'workflow', 'tenant', 'outcome', 'success', 'attempts', 'requests', 'input_tokens', 'output_tokens',
+  'tokens', 'errors', 'workflow_cost_usd', 'started_at', 'ended_at',
+] as const;
+
+/** One row per workflow in the window, the most expensive first (ties: by workflow_id). */
+export async function workflowList(store: Store, config: Config, q: WorkflowListQuery): Promise<KpiResult<WorkflowListRow>> {
+  const window = await resolveWindow(store, q);
+  const where = [
+    q.tenant !== undefined ? 'tenant = {tenant:String}' : '',
+    q.workflow !== undefined ? 'workflow = {workflow:String}' : '',
+    q.workflow_id !== undefined ? 'workflow_id = {workflow_id:String}' : '',
+  ].filter(Boolean);
+  const query = withCtes(`
+    SELECT workflow_id, workflow, tenant, outcome, success, attempts,
+      wf_requests AS requests, wf_input_tokens AS input_tokens, wf_output_tokens AS output_tokens, wf_tokens AS tokens,
+      wf_errors AS errors, wf_cost_micro / 1e6 AS workflow_cost_usd, started_at, ended_at
+    FROM wf_rows
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY wf_cost_micro DESC, workflow_id
+    LIMIT {limit:UInt32}`);
+  const rs = await store.client.query({
+    query,
+    query_params: {
+      ...inventoryParams(config),
+      ...windowParams(window),
+      tenant: q.tenant ?? '',
+      workflow: q.workflow ?? '',
+      workflow_id: q.workflow_id ?? '',
+      limit: q.limit ?? 50,
+    },
+    format: 'JSONEachRow',
+    clickhouse_settings: { log_comment: 'kpi:workflow_list', ...SETTINGS },
+  });
+  return { window: windowJson(window), rows: await rs.json<WorkflowListRow>() };
+}
+
+export interface WorkflowRequestsQuery extends WindowQuery {
+  workflow_id: string;
+  /** only if the request is this tenant's */
+  tenant?: string | undefined;
+}
+
+export const WORKFLOW_REQUEST_COLUMNS = [
+  'trace_id', 'span_id', 'ts', 'tenant', 'model', 'endpoint', 'deployment', 'gpu_type', 'input_tokens', 'output_tokens',
+  'tokens', 'cost_usd', 'e2e_ms', 'ttft_ms', 'is_error', 'error_type',
+] as const;
+
+/**
+ * The drill-down "why did this workflow cost so much": its requests in the window,
+ * in start order, each with its attributed cost, tokens, latency, model, deployment
+ * and status.
+ */
+export async function workflowRequests(store: Store, config: Config, q: WorkflowRequestsQuery): Promise<KpiResult<WorkflowListRow>> {
+  const window = await resolveWindow(store, q);
+  const query = withCtes(`
+    SELECT trace_id, span_id, toDateTime64(ts, 3, 'UTC') AS ts, tenant, model, endpoint, deployment, gpu_type,
+      input_tokens, output_tokens, req_tokens AS tokens, cost_micro / 1e6 AS cost_usd, e2e_ms, ttft_ms,
+      toBool(is_error) AS is_error, error_type
+    FROM wf_requests
+    WHERE wf = {workflow_id:String} ${q.tenant !== undefined ? 'AND tenant = {tenant:String}' : ''}
+    ORDER BY ts, trace_id, span_id`);
+  const rs = await store.client.query({
+    query,
+    query_params: { ...inventoryParams(config), ...windowParams(window), workflow_id: q.workflow_id, tenant: q.tenant ?? '' },
+    format: 'JSONEachRow',
+    clickhouse_settings: { log_comment: 'kpi:workflow_requests', ...SETTINGS },
+  });
+  return { window: windowJson(window), rows: await rs.json<WorkflowListRow>() };
+}
