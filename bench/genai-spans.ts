@@ -135,13 +135,16 @@ export function genAiTraceRequest(index: number, spans: number, totalSpans: numb
 }
 
 interface GeneratedType {
-  fromObject(o: object): unknown;
   encode(m: unknown): { finish(): Uint8Array };
 }
 
 let requestType: GeneratedType | undefined;
 
-/** OTLP/protobuf bytes of `request` (the official .proto compiled by protobufjs, from `otlp-proto`). */
+/**
+ * OTLP/protobuf bytes of `request` (the official .proto compiled by protobufjs, from
+ * `otlp-proto`). `request` already has the generated code's shape (bytes as Uint8Array,
+ * 64-bit values as decimal strings), so it is encoded without `fromObject`.
+ */
 export function encodeProtobuf(request: TraceRequest): Uint8Array {
   if (!requestType) {
     const require = createRequire(import.meta.url);
@@ -149,7 +152,7 @@ export function encodeProtobuf(request: TraceRequest): Uint8Array {
     const root = createRequire(path)(path) as { opentelemetry: { proto: { collector: { trace: { v1: { ExportTraceServiceRequest: GeneratedType } } } } } };
     requestType = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
   }
-  return requestType.encode(requestType.fromObject(request)).finish();
+  return requestType.encode(request).finish();
 }
 
 const hex = (id: Uint8Array): string => Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');

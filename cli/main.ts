@@ -9,6 +9,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerReport } from './commands/report.js';
 import { registerStatus } from './commands/status.js';
 import { registerServe } from './commands/serve.js';
+import { registerRevenue } from './commands/revenue.js';
 
 const program = new Command('token-factory')
   .description('economics of an AI token factory: tokens per GPU-hour, cost per million tokens, latency, tenants, revenue per GPU')
@@ -19,6 +20,7 @@ registerReport(program);
 registerStatus(program);
 registerMigrate(program);
 registerServe(program);
+registerRevenue(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -185,7 +185,7 @@ describe('engine decoding of OTLP/protobuf traces = JS decoding', () => {
       ...sdkExport((p) => p.getTracer('nameless').startSpan('server', { kind: SpanKind.SERVER }).end(), { 'deployment.environment.name': 'dev' }),
     ];
     const { engine } = await bothWays(ProtobufTraceSerializer.serializeRequest(spans)!);
-    expect(engine.rows).toHaveLength(6);
+    expect(engine.rows).toHaveLength(5);
     expect(engine.summary.files[0]!.decoder).toBe('engine');
     const chat = engine.rows.find((r) => r.SpanName === 'chat llama')!;
     expect(chat.SpanAttributes).toMatchObject({ tiny: '1.5e-7', huge: '1.5e+300', html: '<b>&"q"</b>\ttab', strings: '["\\u003ca\\u0026b\\u003e","ü","tab\\t\\"q\\"\\\\",""]' });

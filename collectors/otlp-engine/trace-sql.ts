@@ -30,12 +30,16 @@
  *   an attribute list or kvlist (the spec forbids them; the exporter keeps the last).
  *   The caller decodes those payloads with the JS decoder.
  *
- * Cost: the query is planned anew for every payload, and planning grows fast with the
- * number of copies of the value-rendering expression, so every attribute of a span (its
- * own, its events' and its links') is rendered by one expression over one concatenated
- * array and sliced back into maps; resource attributes by a second one. Expressions run
- * with short-circuit evaluation off (measured 2× faster over nested tuples): every
- * branch is computed for every value, so no branch may throw or be costly.
+ * Cost (measured on chDB 26.7, 2 cores): planning this query costs about as much CPU as
+ * executing it over a 10 k-span request, so one query reads several requests
+ * (`UNION ALL`), and planning grows with the copies of the value-rendering expression
+ * and with the length of the types it handles, so every attribute of a span (its own,
+ * its events' and its links') is rendered by one expression over one concatenated array
+ * and sliced back into maps (resource attributes by a second one), lambdas take the
+ * field arrays of the AnyValue tuples rather than the tuples, and the oneof presence is
+ * an Int8. Expressions run with short-circuit evaluation off (measured 2× faster over
+ * nested tuples): every branch is computed for every value, so no branch may throw or
+ * be costly.
  */
 
 /** `throwIf` error code for a payload this SQL does not render: NOT_IMPLEMENTED. */

@@ -3,7 +3,7 @@
  * rendered for the store's database and, when set, its cluster (ddl.ts). Never edit a
  * migration that has shipped: add the next number.
  */
-import { renderTable, type DdlTarget, type TableDef } from './ddl.js';
+import { ident, qualified, renderTable, storageTable, type DdlTarget, type TableDef } from './ddl.js';
 import { OTEL_TABLES } from './otel-tables.js';
 import { FACT_TABLES } from './fact-tables.js';
 import { renderViews, VIEWS_TABLE, DEFAULT_VIEW_SETTINGS, type ViewSettings } from './views.js';
@@ -35,6 +35,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'typed facts: llm_requests, trace_roots, gpu_samples, server_samples, server_histograms',
     statements: (t) => FACT_TABLES.flatMap((def) => renderTable(def, t)),
   },
+  {
+    version: 3,
+    name: 'hourly rollups: dirty-hour marks, rollup_hours, rollup_requests_hourly, rollup_deployments_hourly',
+    statements: (t) => rollupStatements(t),
+  },
 ];
 
 /** Every statement of every migration and the views, in order: what `migrate --print` shows. */
@@ -44,5 +49,127 @@ export function allStatements(t: DdlTarget, views: ViewSettings = DEFAULT_VIEW_S
     ...MIGRATIONS.flatMap((m) => m.statements(t)),
     ...renderTable(VIEWS_TABLE, t),
     ...renderViews(t, views).map((v) => v.ddl),
+  ];
+}
+
+// ---------------------------------------------------------------------------------
+// Migration 3: hourly rollups (pipelines/rollups/ computes and reads them).
+//
+// Attribution depends on whole deployment-hours and on config, so a rollup row is not
+// folded in incrementally by a view: views only *mark* the hours that new facts touch
+// (`rollup_dirty_hours`), and `settleRollups` recomputes those hours from the facts with
+// the attribution SQL and writes them under a new version. `rollup_hours` records, per
+// hour, the version that is current, up to which mark it is complete and the config
+// fingerprint it was computed with; readers take only that version's rows.
+// ---------------------------------------------------------------------------------
+
+/**
+ * Parameters of the latency sketches: DDSketch with 1 % relative accuracy, at KPIS.md's
+ * levels p50, p90, p95, p99 (`quantilesDD(…)`; states merge across rows and hours).
+ */
+export const ROLLUP_SKETCH_PARAMS = '0.01, 0.5, 0.9, 0.95, 0.99';
+const ROLLUP_SKETCH = `quantilesDD(${ROLLUP_SKETCH_PARAMS})`;
+
+/** One row per (source, hour) after merges: the last time new facts touched the hour. */
+export const ROLLUP_DIRTY_HOURS: TableDef = {
+  name: 'rollup_dirty_hours',
+  columns: `
+    hour DateTime,
+    source LowCardinality(String),
+    marked_at DateTime64(3, 'UTC')`,
+  engine: 'ReplacingMergeTree',
+  engineArgs: ['marked_at'],
+  orderBy: '(source, hour)',
+};
+
+/** Per hour and settle run: the version written, the marks it covers, the config it used. */
+export const ROLLUP_HOURS: TableDef = {
+  name: 'rollup_hours',
+  columns: `
+    hour DateTime,
+    version UInt64,
+    covers_marks_until DateTime64(3, 'UTC'),
+    fingerprint String,
+    settled_at DateTime64(3, 'UTC')`,
+  engine: 'ReplacingMergeTree',
+  engineArgs: ['version'],
+  orderBy: 'hour',
+};
+
+/** Requests per hour and request dimensions, with attributed cost, revenue and latency sketches. */
+export const ROLLUP_REQUESTS_HOURLY: TableDef = {
+  name: 'rollup_requests_hourly',
+  columns: `
+    hour DateTime,
+    version UInt64,
+    tenant LowCardinality(String),
+    model LowCardinality(String),
+    endpoint LowCardinality(String),
+    deployment LowCardinality(String),
+    gpu_type LowCardinality(String),
+    service LowCardinality(String),
+    requests UInt64,
+    input_tokens UInt64,
+    output_tokens UInt64,
+    errors UInt64,
+    error_input_tokens UInt64,
+    error_output_tokens UInt64,
+    cost_micro Int64,
+    cost_input_micro Float64,
+    cost_output_micro Float64,
+    gpu_hours Float64,
+    energy_kwh Float64,
+    revenue_micro Int64,
+    billed_requests UInt64,
+    unpriced_requests UInt64,
+    unpriced_tokens UInt64,
+    ttft_count UInt64,
+    tpot_count UInt64,
+    e2e_ms AggregateFunction(${ROLLUP_SKETCH}, Float64) CODEC(ZSTD(1)),
+    ttft_ms AggregateFunction(${ROLLUP_SKETCH}, Float64) CODEC(ZSTD(1)),
+    tpot_ms AggregateFunction(${ROLLUP_SKETCH}, Float64) CODEC(ZSTD(1))`,
+  engine: 'ReplacingMergeTree',
+  engineArgs: ['version'],
+  partitionBy: 'toYYYYMM(hour)',
+  orderBy: '(hour, tenant, model, endpoint, deployment, gpu_type, service)',
+};
+
+/** GPU time and cost per deployment-hour, and the part of it no request carries (idle, unassigned). */
+export const ROLLUP_DEPLOYMENTS_HOURLY: TableDef = {
+  name: 'rollup_deployments_hourly',
+  columns: `
+    hour DateTime,
+    version UInt64,
+    deployment LowCardinality(String),
+    gpu_type LowCardinality(String),
+    gpus UInt64,
+    gpu_hours Float64,
+    energy_kwh Float64,
+    busy_s Float64,
+    activity_s Float64,
+    cost_micro Int64,
+    served UInt8,
+    idle_cost_micro Int64,
+    unassigned_cost_micro Int64`,
+  engine: 'ReplacingMergeTree',
+  engineArgs: ['version'],
+  partitionBy: 'toYYYYMM(hour)',
+  orderBy: '(hour, deployment)',
+};
+
+export const ROLLUP_TABLES: readonly TableDef[] = [ROLLUP_DIRTY_HOURS, ROLLUP_HOURS, ROLLUP_REQUESTS_HOURLY, ROLLUP_DEPLOYMENTS_HOURLY];
+
+/**
+ * The marking views. A GPU sample changes the coverage of its neighbours too, so the
+ * reader of the marks widens `gpu` marks by max_sample_gap_s (pipelines/rollups).
+ */
+function rollupStatements(t: DdlTarget): string[] {
+  const cluster = t.cluster ? ` ON CLUSTER ${ident(t.cluster)}` : '';
+  const marks = qualified(t, storageTable(ROLLUP_DIRTY_HOURS.name, t));
+  const view = (name: string, select: string) => `CREATE MATERIALIZED VIEW IF NOT EXISTS ${qualified(t, name)}${cluster} TO ${marks} AS\n${select}`;
+  return [
+    ...ROLLUP_TABLES.flatMap((def) => renderTable(def, t)),
+    view('rollup_dirty_requests_mv', `SELECT hour, 'requests' AS source, now64(3) AS marked_at FROM ${qualified(t, storageTable('llm_requests', t))} GROUP BY hour`),
+    view('rollup_dirty_gpu_mv', `SELECT toStartOfHour(ts) AS hour, 'gpu' AS source, now64(3) AS marked_at FROM ${qualified(t, storageTable('gpu_samples', t))} GROUP BY hour`),
   ];
 }

@@ -98,6 +98,19 @@ export interface RevenuePerGpuRow {
   peak_source: string | null;
   token_active_utilization: number | null;
   avg_power_kw: number | null;
+  /** the scenario's assumptions, repeated on every row */
+  rate_usd_per_hour: number;
+  rental_utilization: number;
+  price_usd_per_mtok: number;
+  scenario_token_active_utilization: number;
+  throughput_multiplier: number;
+  compute_tokens_tier: string | null;
+  compute_tokens_unit_price_usd: number | null;
+  /** the cost model of the gpu_type (null: not in config) */
+  units_per_gpu_hour: number | null;
+  hourly_usd: number | null;
+  kwh_usd: number | null;
+  pue: number | null;
   annual_revenue_gpu_hour_usd: number;
   annual_revenue_taas_usd: number | null;
   annual_revenue_taas_measured_usd: number | null;
@@ -186,10 +199,16 @@ function measuredCtes(byModel: boolean): string {
     SELECT gpu_type${m}, sum(req_tokens) AS served_tokens, sum(gpu_hours) AS served_gpu_hours, 1 AS has_served
     FROM req_cost WHERE gpu_type != '${UNASSIGNED}' GROUP BY gpu_type${m}
   ),
-  bucket_type_gpus AS (
-    SELECT toDateTime(toStartOfFiveMinutes(ts)) AS bucket, ${GPU_DEPLOYMENT} AS deployment, gpu_type, uniqExact(uuid) AS n_gpus
+  bucket_gpu_points AS (
+    SELECT toDateTime(toStartOfFiveMinutes(ts)) AS bucket, uuid,
+      any(node) AS b_node, any(gpu_index) AS b_index, any(pod) AS b_pod, any(gpu_type) AS b_type
     FROM gpu_samples
     WHERE ts >= ${FROM} AND ts < ${TO}
+    GROUP BY bucket, uuid
+  ),
+  bucket_type_gpus AS (
+    SELECT bucket, ${GPU_DEPLOYMENT} AS deployment, gpu_type, count() AS n_gpus
+    FROM (SELECT bucket, uuid, b_node AS node, b_index AS gpu_index, b_pod AS pod, b_type AS gpu_type FROM bucket_gpu_points)
     GROUP BY bucket, deployment, gpu_type
   ),
   bucket_gpus AS (

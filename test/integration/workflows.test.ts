@@ -175,12 +175,12 @@ describe('workflow KPIs', () => {
     expect(r.window).toEqual(WINDOW);
     // 6 workflows, 3 successful (W1, W2, W5); Σ cost 600 000 µ$ → 0.6 / 3 = 0.2 USD;
     // wasted = W3 + W4 + W6 = 125 000 µ$. Tokens per workflow sorted [0, 0, 50, 450, 500, 600]:
-    // p50 = element ⌊0.5 × 6⌋ = #3 = 450, p95 = ⌊0.95 × 6⌋ = #5 = 600.
+    // p50 = element ⌊0.5 × 6⌋ = #3 = 450, p95 = ⌊0.95 × 6⌋ = #5 = 600; Σ tokens 450 + 600 + 500 + 50 = 1 600.
     expect(r.rows).toEqual([
       {
         workflows: 6, successful_workflows: 3, success_rate: 0.5, workflow_cost_usd: 0.6,
         cost_per_successful_workflow_usd: 0.2, wasted_cost_usd: 0.125,
-        tokens_per_workflow_p50: 450, tokens_per_workflow_p95: 600, requests: 6, tokens: 1800,
+        tokens_per_workflow_p50: 450, tokens_per_workflow_p95: 600, requests: 6, tokens: 1600,
       },
     ]);
   });

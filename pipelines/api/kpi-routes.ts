@@ -1,0 +1,156 @@
+/**
+ * Every KPI query over HTTP: `GET /api/v1/<kpi>?by=&from=&to=…` → KPIS.md's
+ * `{ window, rows }` as JSON, or an Apache Arrow IPC stream of the rows for
+ * `Accept: application/vnd.apache.arrow.stream` where the KPI has a built query.
+ *
+ * Scope: a KPI whose rows belong to tenants (`tenant`) answers a tenant-scoped key
+ * with that tenant's rows only (the query is filtered in SQL, whatever `by` says); a KPI
+ * of the fleet (`admin`: GPU cost, server histograms, revenue per GPU, metering) has no
+ * tenant rows to give and answers tenant keys 403.
+ */
+import type { z } from 'zod';
+import type { Config } from '../../core/config/schema.js';
+import type { Store } from '../../core/store/open-store.js';
+import { costTotals, unitEconomics, type KpiResult } from '../kpi/unit-economics.js';
+import { buildServerLatency, serverLatency, type KpiSql } from '../kpi/server-latency.js';
+import { buildGoodput, buildSlo, goodput, slo } from '../kpi/slo.js';
+import { WORKFLOW_DIMENSION_NAMES, workflowKpis, workflowList, workflowRequests } from '../kpi/workflows.js';
+import { revenueMargin } from '../kpi/revenue.js';
+import { REVENUE_PER_GPU_DIMENSIONS, revenuePerGpu, revenueScenarioSchema } from '../kpi/revenue-per-gpu.js';
+import { meteringReconciliation, RECONCILIATION_DIMENSIONS } from '../kpi/reconciliation.js';
+import { tenantQuotas } from '../kpi/quotas.js';
+import { GPU_DIMENSION_NAMES, gpuUsage } from '../kpi/gpu-usage.js';
+import { REQUEST_DIMENSION_NAMES } from '../kpi/unit-economics.js';
+import { buildCostTotals, buildUnitEconomics } from './kpi-builds.js';
+import {
+  byParam,
+  costTotalsParams,
+  goodputParams,
+  serverLatencyParams,
+  sloParams,
+  unitEconomicsParams,
+  windowed,
+} from './kpi-params.js';
+import { z as zod } from 'zod';
+
+export type KpiScope = 'tenant' | 'admin';
+
+export interface KpiRoute {
+  path: string;
+  scope: KpiScope;
+  params: z.ZodType<unknown>;
+  /** `tenant`: the caller's tenant for tenant-scoped keys, undefined for admin keys */
+  json(store: Store, config: Config, params: unknown, tenant: string | undefined): Promise<KpiResult<unknown>>;
+  /** the query behind the JSON, for Arrow; absent → the KPI answers JSON only (406 for Arrow) */
+  build?(store: Store, config: Config, params: unknown, tenant: string | undefined): Promise<KpiSql>;
+}
+
+/** A route whose handlers see the parsed params with their type. */
+function route<P>(def: {
+  path: string;
+  scope: KpiScope;
+  params: z.ZodType<P>;
+  json(store: Store, config: Config, p: P, tenant: string | undefined): Promise<KpiResult<unknown>>;
+  build?(store: Store, config: Config, p: P, tenant: string | undefined): Promise<KpiSql>;
+}): KpiRoute {
+  return def as unknown as KpiRoute;
+}
+
+const revenuePerGpuParams = windowed({
+  by: byParam(REVENUE_PER_GPU_DIMENSIONS, []),
+  gpu_type: zod.string().min(1).optional(),
+  ...revenueScenarioSchema.shape,
+});
+
+export const KPI_ROUTES: readonly KpiRoute[] = [
+  route({
+    path: '/api/v1/unit-economics',
+    scope: 'tenant',
+    params: unitEconomicsParams,
+    json: (s, c, p, tenant) => unitEconomics(s, c, { ...p, tenant }),
+    build: (s, c, p, tenant) => buildUnitEconomics(s, c, { ...p, tenant }),
+  }),
+  route({
+    path: '/api/v1/cost-totals',
+    scope: 'admin',
+    params: costTotalsParams,
+    json: (s, c, p) => costTotals(s, c, p),
+    build: (s, c, p) => buildCostTotals(s, c, p),
+  }),
+  route({
+    path: '/api/v1/slo',
+    scope: 'tenant',
+    params: sloParams,
+    json: (s, c, p, tenant) => slo(s, c, { ...p, tenant }),
+    build: (s, c, p, tenant) => buildSlo(s, c, { ...p, tenant }),
+  }),
+  route({
+    path: '/api/v1/goodput',
+    scope: 'tenant',
+    params: goodputParams,
+    json: (s, c, p, tenant) => goodput(s, c, { ...p, tenant }),
+    build: (s, c, p, tenant) => buildGoodput(s, c, { ...p, tenant }),
+  }),
+  route({
+    path: '/api/v1/server-latency',
+    scope: 'admin',
+    params: serverLatencyParams,
+    json: (s, c, p) => serverLatency(s, c, p),
+    build: (s, c, p) => buildServerLatency(s, c, p),
+  }),
+  route({
+    path: '/api/v1/workflows',
+    scope: 'tenant',
+    params: windowed({ by: byParam(WORKFLOW_DIMENSION_NAMES, ['workflow']) }),
+    json: (s, c, p, tenant) => workflowKpis(s, c, { ...p, tenant }),
+  }),
+  route({
+    path: '/api/v1/workflows/list',
+    scope: 'tenant',
+    params: windowed({
+      workflow: zod.string().min(1).optional(),
+      workflow_id: zod.string().min(1).optional(),
+      limit: zod.coerce.number().int().min(1).max(10_000).optional(),
+    }),
+    json: (s, c, p, tenant) => workflowList(s, c, { ...p, tenant }),
+  }),
+  route({
+    path: '/api/v1/workflows/requests',
+    scope: 'tenant',
+    params: windowed({ workflow_id: zod.string().min(1) }),
+    json: (s, c, p, tenant) => workflowRequests(s, c, { ...p, tenant }),
+  }),
+  route({
+    path: '/api/v1/revenue',
+    scope: 'tenant',
+    params: windowed({ by: byParam(REQUEST_DIMENSION_NAMES, ['model']) }),
+    json: (s, c, p, tenant) => revenueMargin(s, c, { ...p, tenant }),
+  }),
+  route({
+    path: '/api/v1/revenue-per-gpu',
+    scope: 'admin',
+    params: revenuePerGpuParams,
+    json: (s, c, p) => {
+      const { from, to, by, gpu_type, ...scenario } = p;
+      return revenuePerGpu(s, c, { from, to, by, gpu_type, scenario });
+    },
+  }),
+  route({
+    path: '/api/v1/reconciliation',
+    scope: 'admin',
+    params: windowed({ by: byParam(RECONCILIATION_DIMENSIONS, ['deployment', 'hour']) }),
+    json: (s, c, p) => meteringReconciliation(s, c, p),
+  }),
+  route({
+    path: '/api/v1/quotas',
+    scope: 'tenant',
+    params: zod.object({ to: zod.iso.datetime({ offset: true }).transform((v) => new Date(v)).optional() }).strict(),
+    json: (s, c, p, tenant) => tenantQuotas(s, c, { ...p, tenant }),
+  }),
+  route({
+    path: '/api/v1/gpu-usage',
+    scope: 'admin',
+    params: windowed({ by: byParam(GPU_DIMENSION_NAMES, ['node']) }),
+    json: (s, c, p) => gpuUsage(s, c, p),
+  }),
+];

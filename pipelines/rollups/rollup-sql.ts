@@ -1,0 +1,110 @@
+/**
+ * The SQL of the hourly rollups, in one place for the three uses that must agree:
+ * settling (INSERT … SELECT from the attribution CTEs), reading (SELECT from the rollup
+ * tables) and the raw part of a mixed read (the same aggregation over the attribution
+ * CTEs for the hours not settled yet).
+ *
+ * Intermediate columns are prefixed `r_` so that no aggregate reads an alias of another
+ * (ClickHouse alias shadowing: `sum(x) AS x` then `sumIf(x, …)` is ILLEGAL_AGGREGATION).
+ */
+import { ROLLUP_SKETCH_PARAMS } from '../../core/schema/migrations.js';
+import { UNASSIGNED } from '../kpi/inventory.js';
+import { DEPLOYMENT_HOURLY_CTE, GPU_HOURLY_CTES } from '../kpi/sql/gpu-hours.js';
+import { REQUEST_COST_CTES } from '../kpi/sql/request-cost.js';
+import { REQUEST_REVENUE_CTE } from '../kpi/sql/request-revenue.js';
+
+/** The rollup key besides the hour: the request dimensions a rollup row is grouped by. */
+export const ROLLUP_KEY = ['tenant', 'model', 'endpoint', 'deployment', 'gpu_type', 'service'] as const;
+
+const sketch = (col: string) => `quantilesDDStateIf(${ROLLUP_SKETCH_PARAMS})(assumeNotNull(${col}), ${col} IS NOT NULL AND isFinite(assumeNotNull(${col})))`;
+
+/**
+ * The measures of `rollup_requests_hourly`: stored column → aggregate over `req_revenue`
+ * (one row per request with its attributed cost and revenue). Sums are exact integers
+ * (counts, tokens, micro-dollars) except the float shares (cost_input/output_micro,
+ * gpu_hours, energy_kwh), which unitEconomics also sums as floats.
+ */
+export const REQUEST_MEASURES: readonly (readonly [string, string])[] = [
+  ['requests', 'count()'],
+  ['input_tokens', 'sum(input_tokens)'],
+  ['output_tokens', 'sum(output_tokens)'],
+  ['errors', 'countIf(is_error)'],
+  ['error_input_tokens', 'sumIf(input_tokens, is_error)'],
+  ['error_output_tokens', 'sumIf(output_tokens, is_error)'],
+  ['cost_micro', 'sum(cost_micro)'],
+  ['cost_input_micro', 'sum(cost_input_micro)'],
+  ['cost_output_micro', 'sum(cost_output_micro)'],
+  ['gpu_hours', 'sum(gpu_hours)'],
+  ['energy_kwh', 'sum(energy_kwh)'],
+  ['revenue_micro', 'sum(revenue_micro)'],
+  ['billed_requests', 'countIf(billable = 1 AND priced = 1)'],
+  ['unpriced_requests', 'countIf(priced = 0)'],
+  ['unpriced_tokens', 'sumIf(req_tokens, priced = 0)'],
+  ['ttft_count', 'count(ttft_ms)'],
+  ['tpot_count', 'count(tpot_ms)'],
+  ['e2e_ms', sketch('e2e_ms')],
+  ['ttft_ms', sketch('ttft_ms')],
+  ['tpot_ms', sketch('tpot_ms')],
+];
+
+const KEY = ROLLUP_KEY.join(', ');
+
+/**
+ * The rows a read may use: hours of the plan (`{rv_hours}`, within [rv_lo, rv_hi] for the
+ * primary key) at their current version (`{rv_versions}`); every other hour maps to
+ * version 0, which no settle writes.
+ */
+export const CURRENT_VERSION = `hour >= {rv_lo:DateTime} AND hour <= {rv_hi:DateTime}
+      AND version = transform(hour, {rv_hours:Array(DateTime)}, {rv_versions:Array(UInt64)}, toUInt64(0)) AND version != 0`;
+
+
+/** Every CTE the request rollup reads: attribution, then revenue (`req_revenue`). */
+export const REQUEST_ROLLUP_CTES = `${GPU_HOURLY_CTES}, ${DEPLOYMENT_HOURLY_CTE}, ${REQUEST_COST_CTES}, ${REQUEST_REVENUE_CTE}`;
+
+/** `hour, <key>, r_<measure>…` aggregated from `req_revenue`. Needs REQUEST_ROLLUP_CTES. */
+export const REQUEST_PART_FROM_FACTS = `
+    SELECT hour, ${KEY}, ${REQUEST_MEASURES.map(([name, agg]) => `${agg} AS r_${name}`).join(', ')}
+    FROM req_revenue
+    GROUP BY hour, ${KEY}`;
+
+/** The same columns read from the rollup table, rows of the current version of each hour only. */
+export const REQUEST_PART_FROM_ROLLUPS = `
+    SELECT hour, ${KEY}, ${REQUEST_MEASURES.map(([name]) => `${name} AS r_${name}`).join(', ')}
+    FROM rollup_requests_hourly
+    WHERE ${CURRENT_VERSION}`;
+
+/** Settling: the request rollup rows of the window [from, to) under `{version:UInt64}`. */
+export const INSERT_REQUEST_ROLLUP = `
+  INSERT INTO rollup_requests_hourly (hour, version, ${KEY}, ${REQUEST_MEASURES.map(([name]) => name).join(', ')})
+  WITH ${REQUEST_ROLLUP_CTES}
+  SELECT hour, {version:UInt64}, ${KEY}, ${REQUEST_MEASURES.map(([name]) => `r_${name}`).join(', ')}
+  FROM (${REQUEST_PART_FROM_FACTS})`;
+
+/**
+ * Per deployment-hour: its GPU time and cost, whether requests carried the cost
+ * (`served`: weighted tokens > 0), and otherwise where it goes — idle (a deployment's
+ * GPUs without tokens) or unassigned (GPUs of no deployment), as UNSPREAD_COST_CTE.
+ * Needs GPU_HOURLY_CTES, DEPLOYMENT_HOURLY_CTE and REQUEST_COST_CTES (dep_served).
+ */
+export const DEPLOYMENT_ROLLUP_SELECT = `
+    SELECT d.hour AS hour, d.deployment AS deployment, d.dep_gpu_type AS gpu_type,
+      d.dep_gpus AS gpus, d.dep_gpu_hours AS gpu_hours, d.dep_energy_kwh AS energy_kwh,
+      d.dep_busy_s AS busy_s, d.dep_activity_s AS activity_s, d.dep_cost_micro AS cost_micro,
+      toUInt8(ifNull(s.is_served, 0)) AS served,
+      if(d.deployment = '${UNASSIGNED}' OR served = 1, 0, d.dep_cost_micro) AS idle_cost_micro,
+      if(d.deployment = '${UNASSIGNED}', d.dep_cost_micro, 0) AS unassigned_cost_micro
+    FROM dep_hourly AS d
+    LEFT JOIN (SELECT hour, deployment, 1 AS is_served FROM dep_served) AS s ON d.hour = s.hour AND d.deployment = s.deployment`;
+
+const DEPLOYMENT_COLUMNS = 'hour, deployment, gpu_type, gpus, gpu_hours, energy_kwh, busy_s, activity_s, cost_micro, served, idle_cost_micro, unassigned_cost_micro';
+
+export const INSERT_DEPLOYMENT_ROLLUP = `
+  INSERT INTO rollup_deployments_hourly (version, ${DEPLOYMENT_COLUMNS})
+  WITH ${GPU_HOURLY_CTES}, ${DEPLOYMENT_HOURLY_CTE}, ${REQUEST_COST_CTES}
+  SELECT {version:UInt64}, ${DEPLOYMENT_COLUMNS} FROM (${DEPLOYMENT_ROLLUP_SELECT})`;
+
+/** The deployment-hour rows of the current version of each hour. */
+export const DEPLOYMENT_PART_FROM_ROLLUPS = `
+    SELECT ${DEPLOYMENT_COLUMNS}
+    FROM rollup_deployments_hourly
+    WHERE ${CURRENT_VERSION}`;
