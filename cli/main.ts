@@ -10,6 +10,8 @@ import { registerReport } from './commands/report.js';
 import { registerStatus } from './commands/status.js';
 import { registerServe } from './commands/serve.js';
 import { registerRevenue } from './commands/revenue.js';
+import { registerWorkflows } from './commands/workflows.js';
+import { registerExport } from './commands/export.js';
 
 const program = new Command('token-factory')
   .description('economics of an AI token factory: tokens per GPU-hour, cost per million tokens, latency, tenants, revenue per GPU')
@@ -21,6 +23,8 @@ registerStatus(program);
 registerMigrate(program);
 registerServe(program);
 registerRevenue(program);
+registerWorkflows(program);
+registerExport(program);
 
 try {
   await program.parseAsync(process.argv);

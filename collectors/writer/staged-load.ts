@@ -69,6 +69,16 @@ export interface StagedLoadOptions {
   batchRows?: number;
 }
 
+export interface CommitOptions {
+  /**
+   * `insert_deduplication_token` of each raw-table INSERT (suffixed `:<table>`): the same
+   * batch committed again (a retry after a lost response) is dropped by ClickHouse's
+   * insert deduplication where that applies — Replicated tables, or MergeTree with
+   * `non_replicated_deduplication_window` — on top of the identity check, which always applies.
+   */
+  deduplicationToken?: string;
+}
+
 export class StagedLoad {
   private readonly prefix: string;
   private readonly created = new Map<RawTable, StageColumn[]>();
@@ -136,7 +146,7 @@ export class StagedLoad {
   }
 
   /** Moves staged rows that are new into the raw tables; returns counts per table. */
-  async commit(): Promise<LoadCounts> {
+  async commit(options: CommitOptions = {}): Promise<LoadCounts> {
     const counts = zeroCounts();
     const t = ddlTarget(this.store);
     for (const [table, columns] of this.created) {
@@ -146,7 +156,12 @@ export class StagedLoad {
       const fresh = this.freshRows(table, columns, '');
       const rs = await this.store.client.query({ query: `SELECT count() AS n FROM (${fresh})`, format: 'JSONEachRow' });
       const written = Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
-      if (written > 0) await this.store.client.command({ query: `INSERT INTO ${target} (${colList}) ${fresh}` });
+      if (written > 0) {
+        await this.store.client.command({
+          query: `INSERT INTO ${target} (${colList}) ${fresh}`,
+          ...(options.deduplicationToken !== undefined ? { clickhouse_settings: { insert_deduplication_token: `${options.deduplicationToken}:${table}` } } : {}),
+        });
+      }
       counts[table] = { staged: this.staged.get(table) ?? 0, written };
       await this.store.client.command({ query: `TRUNCATE TABLE ${stage}` });
     }

@@ -136,10 +136,11 @@ describe('KPI endpoints: JSON', () => {
       // 8b: globex's two (one errored) and acme's at 11:01:40 → 1/3 ≤ 0.5
       [`${M8}:error_rate`, expect.closeTo(1 / 3, 12), 1, 3],
     ]);
-    // goodput 70b: met TTFT ≤ 300 without error: the 120-token request → 120 / (1/60) = 7200; 8b has no GPU-hours
+    // goodput 70b: met TTFT ≤ 300 without error: the 120-token request → 120 / (1/60) = 7200.
+    // 8b (error rate only: met = no error): globex's 60 tokens + acme's 45 = 105, but no GPU-hours → null.
     expect((await json('/api/v1/goodput?by=model,gpu_type')).rows.map((x) => [x.model, x.gpu_type, x.good_tokens, x.goodput_tokens_per_gpu_hour])).toEqual([
       [M70, 'H100', 120, expect.closeTo(7200, 6)],
-      [M8, 'unassigned', 50, null],
+      [M8, 'unassigned', 105, null],
     ]);
   });
 
@@ -249,7 +250,7 @@ describe('parameters', () => {
     };
     expect(await bad('/api/v1/unit-economics?by=colour')).toMatch(/^by\.0: Invalid option: expected one of "tenant"\|"model"\|/);
     expect(await bad('/api/v1/server-latency?by=tenant')).toMatch(/^by\.0: Invalid option: expected one of "model"\|"server_kind"\|"service"\|"instance"\|"hour"$/);
-    expect(await bad('/api/v1/slo?from=yesterday&colour=red')).toBe('query: Unrecognized key: "colour"; from: Invalid ISO datetime');
+    expect(await bad('/api/v1/slo?from=yesterday&colour=red')).toBe('from: Invalid ISO datetime; query: Unrecognized key: "colour"');
     expect(await bad('/api/v1/slo?from=2026-11-23T12:00:00Z&to=2026-11-23T10:00:00Z')).toBe('from: from is after to');
     expect(await bad('/api/v1/unit-economics?by=model,model')).toBe('dimension "model" given twice');
     expect(await bad('/api/v1/revenue-per-gpu?rental_utilization=2')).toMatch(/^rental_utilization: /);
@@ -260,7 +261,8 @@ describe('parameters', () => {
 describe('/metrics', () => {
   // Scraped at 11:00: the hour [10:00, 11:00) — the 70b requests and globex's two 8b ones.
   //  ttft_ms_p95: 70b [250, 310, 420] → 420; 8b [50, 60] → 60. error_rate: 70b 0, 8b 1/2.
-  //  tokens_per_gpu_hour 70b/H100 45 000 (8b has no GPU-hours: none); cost_per_mtok_usd 70b 57.304, 8b 0 (0 USD / 160 tokens).
+  //  tokens_per_gpu_hour 70b/H100 45 000 (8b has no GPU-hours: none); cost_per_mtok_usd 70b 0.042978 / 750 × 1e6 = 57.304
+  //   (57.30400000000001 in Float64, as SQL computes it), 8b 0 (0 USD / 160 tokens).
   //  goodput 70b/H100 7200 (see above); 8b: none (no GPU-hours).
   //  burn rates, windows ending 11:00 (none with a 70b request in the last 5 or 30 minutes: absent):
   //   70b TTFT: 2 of 3 over 300 → 2/3 / 0.05; e2e: 3200 > 3000 → 1/3 / 0.01; errors 0/3 → 0 (1h and 6h)
@@ -301,7 +303,7 @@ describe('/metrics', () => {
     '',
     '# HELP token_factory_cost_per_mtok_usd Fully loaded cost per million tokens (USD) over the recent window',
     '# TYPE token_factory_cost_per_mtok_usd gauge',
-    `token_factory_cost_per_mtok_usd{model="${M70}",gpu_type="H100"} 57.304`,
+    `token_factory_cost_per_mtok_usd{model="${M70}",gpu_type="H100"} ${(42978 / 1e6 / 750) * 1e6}`,
     `token_factory_cost_per_mtok_usd{model="${M8}",gpu_type="unassigned"} 0`,
     '',
     '# HELP token_factory_quota_used_ratio Share of the monthly token or spend quota used (the larger)',
@@ -327,10 +329,11 @@ describe('/metrics', () => {
     const alone = await serveMetrics(registry, '127.0.0.1', 0);
     try {
       expect((await (await fetch(`${alone.url}/metrics`)).text()).split('\n')).toEqual(expected);
-      // an hour later nothing is in the window: every gauge without series
+      // a day later nothing is in the hour's window: no series, but for the month's quotas, which now count
+      // acme's 45 tokens of 11:01:40 too: 795 / 5e9 = 1.59e-7 (its spend stays far below); globex unchanged
       const later = createKpiMetrics(store, config, { now: () => new Date('2026-11-24T11:00:00Z') });
       const text = await later.metrics();
-      expect(text.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual(['token_factory_quota_used_ratio{tenant="acme"} 1.5e-7', 'token_factory_quota_used_ratio{tenant="globex"} 1.4e-9']);
+      expect(text.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual(['token_factory_quota_used_ratio{tenant="acme"} 1.59e-7', 'token_factory_quota_used_ratio{tenant="globex"} 1.4e-9']);
     } finally {
       await new Promise((r) => alone.server.close(r));
     }
