@@ -59,8 +59,8 @@ export function capacityDashboard(): dashboard.Dashboard {
           min: 0,
         },
         refIds([
-          promQuery('token_factory_tokens_per_gpu_hour{model=~"$model"}', 'all {{model}} on {{gpu_type}}'),
-          promQuery('token_factory_goodput_tokens_per_gpu_hour{model=~"$model"}', 'goodput {{model}} on {{gpu_type}}'),
+          promQuery('max by (model, gpu_type) (token_factory_tokens_per_gpu_hour{model=~"$model"})', 'all {{model}} on {{gpu_type}}'),
+          promQuery('max by (model, gpu_type) (token_factory_goodput_tokens_per_gpu_hour{model=~"$model"})', 'goodput {{model}} on {{gpu_type}}'),
         ]),
       ),
     )

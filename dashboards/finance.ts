@@ -73,7 +73,7 @@ export function financeDashboard(): dashboard.Dashboard {
     .withPanel(
       barGaugePanel(
         { title: 'Cost per million tokens, last hour', description: 'token_factory_cost_per_mtok_usd per model and GPU type over the hour ending now.', unit: 'currencyUSD', width: 12, min: 0 },
-        [promInstant('token_factory_cost_per_mtok_usd{model=~"$model"}', '{{model}} on {{gpu_type}}')],
+        [promInstant('max by (model, gpu_type) (token_factory_cost_per_mtok_usd{model=~"$model"})', '{{model}} on {{gpu_type}}')],
         steps('green'),
       ),
     )
@@ -129,7 +129,7 @@ export function financeDashboard(): dashboard.Dashboard {
     .withPanel(
       barGaugePanel(
         { title: 'Quota used', description: 'token_factory_quota_used_ratio: the larger of the token and spend shares of the monthly quota used.', unit: 'percentunit', width: 24, min: 0, max: 1 },
-        [promInstant('token_factory_quota_used_ratio{tenant=~"$tenant"}', '{{tenant}}')],
+        [promInstant('max by (tenant) (token_factory_quota_used_ratio{tenant=~"$tenant"})', '{{tenant}}')],
         steps('green', [0.8, 'orange'], [1, 'red']),
       ),
     )
@@ -167,7 +167,7 @@ export function financeDashboard(): dashboard.Dashboard {
     .withPanel(
       timeSeriesPanel(
         { title: 'Metering drift', description: 'token_factory_metering_drift = (gateway-billed − server-counted tokens) / server-counted, per deployment over the hour ending at each scrape.', unit: 'percentunit', width: 24, decimals: 2 },
-        [promQuery('token_factory_metering_drift', '{{deployment}}')],
+        [promQuery('max by (deployment) (token_factory_metering_drift)', '{{deployment}}')],
       ).thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps('green', [0.02, 'red']))),
     )
     .build();

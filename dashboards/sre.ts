@@ -122,19 +122,19 @@ export function sreDashboard(): dashboard.Dashboard {
           width: 8,
           min: 0,
         },
-        [promQuery('token_factory_slo_burn_rate', '{{slo}} {{window}}')],
+        [promQuery('max by (slo, window) (token_factory_slo_burn_rate)', '{{slo}} {{window}}')],
       ).thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps('green', [6, 'orange'], [14.4, 'red']))),
     )
     .withPanel(
       statPanel(
         { title: 'TTFT p95, last hour', description: 'token_factory_ttft_ms_p95: gateway-span TTFT p95 over the hour ending now.', unit: 'ms', width: 12 },
-        [promInstant('token_factory_ttft_ms_p95{model=~"$model"}', '{{model}}')],
+        [promInstant('max by (model) (token_factory_ttft_ms_p95{model=~"$model"})', '{{model}}')],
       ),
     )
     .withPanel(
       statPanel(
         { title: 'Error rate, last hour', description: 'token_factory_error_rate over the hour ending now.', unit: 'percentunit', width: 12, decimals: 2 },
-        [promInstant('token_factory_error_rate{model=~"$model"}', '{{model}}')],
+        [promInstant('max by (model) (token_factory_error_rate{model=~"$model"})', '{{model}}')],
         steps('green', [0.01, 'orange'], [0.05, 'red']),
       ),
     )
@@ -173,25 +173,56 @@ export function sreDashboard(): dashboard.Dashboard {
     .withRow(row('Collector health'))
     .withPanel(
       timeSeriesPanel(
-        { title: 'Scrape targets up', description: 'Prometheus `up` per job and instance: 1 = the last scrape succeeded.', unit: 'short', width: 8, min: 0, max: 1 },
-        [promQuery('up', '{{job}} {{instance}}')],
+        {
+          title: 'Scrape targets up',
+          description: `1 = the last scrape succeeded: Prometheus' \`up\` per job and instance, and the collector's own scrapes of exporters (${C.scrapeUp}).`,
+          unit: 'short',
+          width: 8,
+          min: 0,
+          max: 1,
+        },
+        refIds([promQuery('up', 'prometheus {{job}} {{instance}}'), promQuery(C.scrapeUp, 'collector {{job}} {{instance}}')]),
       ),
     )
     .withPanel(
       timeSeriesPanel(
-        { title: 'Items through the collector', description: `Per signal: received, written, rejected (bad input) and dropped per second (${C.received}, ${C.written}, ${C.rejected}, ${C.dropped}).`, unit: 'short', width: 8, min: 0 },
+        {
+          title: 'Items through the collector',
+          description: `Per second: items received (${C.received}), rows written (${C.written}), items rejected as bad input (${C.rejected}), items dropped by reason (${C.dropped}: duplicate is a resend, the rest is loss).`,
+          unit: 'short',
+          width: 8,
+          min: 0,
+        },
         refIds([
           promQuery(`sum by (signal) (rate(${C.received}[$__rate_interval]))`, 'received {{signal}}'),
           promQuery(`sum by (signal) (rate(${C.written}[$__rate_interval]))`, 'written {{signal}}'),
           promQuery(`sum by (signal) (rate(${C.rejected}[$__rate_interval]))`, 'rejected {{signal}}'),
-          promQuery(`sum by (signal) (rate(${C.dropped}[$__rate_interval]))`, 'dropped {{signal}}'),
+          promQuery(`sum by (signal, reason) (rate(${C.dropped}[$__rate_interval]))`, 'dropped {{signal}} {{reason}}'),
         ]),
       ),
     )
     .withPanel(
       timeSeriesPanel(
-        { title: 'Write queue and spool', description: `Items waiting in the write queue (${C.queueDepth}) and bytes spooled to disk while the store is slow or down (${C.spoolBytes}).`, unit: 'short', width: 8, min: 0 },
-        refIds([promQuery(`sum by (instance) (${C.queueDepth})`, 'queue {{instance}}'), promQuery(`sum by (instance) (${C.spoolBytes})`, 'spool bytes {{instance}}')]),
+        { title: 'Write backlog', description: `Items spooled and not yet written (${C.queueItems}) and sealed batches waiting for the writer (${C.queueBatches}): a backlog that grows means the store is slow or down.`, unit: 'short', width: 8, min: 0 },
+        refIds([promQuery(`sum by (instance, signal) (${C.queueItems})`, 'items {{instance}} {{signal}}'), promQuery(`sum by (instance) (${C.queueBatches})`, 'batches {{instance}}')]),
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        { title: 'Spool on disk', description: `Bytes of the collector's on-disk spool (${C.spoolBytes}): what was acknowledged and is not in ClickHouse yet survives a restart there.`, unit: 'bytes', width: 8, min: 0 },
+        [promQuery(`sum by (instance) (${C.spoolBytes})`, '{{instance}}')],
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        { title: 'Batch write latency p95', description: `95th percentile time to stage and commit one batch, per outcome (${C.batchSeconds}).`, unit: 's', width: 8, min: 0 },
+        [promQuery(`histogram_quantile(0.95, sum by (le, outcome) (rate(${C.batchSeconds}_bucket[$__rate_interval])))`, '{{outcome}}')],
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        { title: 'Requests refused', description: `OTLP requests refused whole per second, by status and reason (${C.rejectedRequests}): 400 malformed, 413 too large, 429/503 queue full.`, unit: 'reqps', width: 8, min: 0 },
+        [promQuery(`sum by (signal, status, reason) (rate(${C.rejectedRequests}[$__rate_interval]))`, '{{signal}} {{status}} {{reason}}')],
       ),
     )
     .withPanel(

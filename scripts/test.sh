@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules/chdb ]; then
-  echo "== npm ci (dependencies missing)"
-  npm ci
+  echo "== npm install (dependencies missing)"
+  npm install --no-audit --no-fund
 fi
 
 echo "== build"

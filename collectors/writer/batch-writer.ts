@@ -123,6 +123,19 @@ export class BatchWriter {
     return { left: this.spool.sealed.length };
   }
 
+  /**
+   * Seals what is open and waits until every batch spooled so far is written (tests, and
+   * callers that must see their rows). Throws after `timeoutMs` with the last store error.
+   */
+  async flush(timeoutMs = 30_000): Promise<void> {
+    await this.spool.sealAll();
+    const until = Date.now() + timeoutMs;
+    while (this.spool.sealed.length > 0) {
+      if (Date.now() > until) throw new Error(`the writer did not write ${this.spool.sealed.length} batches within ${timeoutMs} ms`, { cause: this.lastError });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   /** Stops after the batch in hand (its commit finishes; a batch in backoff is left spooled). */
   async stop(): Promise<void> {
     this.running = false;

@@ -63,13 +63,6 @@ export function allStatements(t: DdlTarget, views: ViewSettings = DEFAULT_VIEW_S
 // fingerprint it was computed with; readers take only that version's rows.
 // ---------------------------------------------------------------------------------
 
-/**
- * Parameters of the latency sketches: DDSketch with 1 % relative accuracy, at KPIS.md's
- * levels p50, p90, p95, p99 (`quantilesDD(…)`; states merge across rows and hours).
- */
-export const ROLLUP_SKETCH_PARAMS = '0.01, 0.5, 0.9, 0.95, 0.99';
-const ROLLUP_SKETCH = `quantilesDD(${ROLLUP_SKETCH_PARAMS})`;
-
 /** One row per (source, hour) after merges: the last time new facts touched the hour. */
 export const ROLLUP_DIRTY_HOURS: TableDef = {
   name: 'rollup_dirty_hours',
@@ -96,7 +89,11 @@ export const ROLLUP_HOURS: TableDef = {
   orderBy: 'hour',
 };
 
-/** Requests per hour and request dimensions, with attributed cost, revenue and latency sketches. */
+/**
+ * Requests per hour and request dimensions, with attributed cost, revenue and latency
+ * histograms: log-scale buckets (bucket key → request count, as parallel arrays that
+ * `sumMap` merges) from which any quantile is read at quantileExact's rank.
+ */
 export const ROLLUP_REQUESTS_HOURLY: TableDef = {
   name: 'rollup_requests_hourly',
   columns: `
@@ -125,9 +122,12 @@ export const ROLLUP_REQUESTS_HOURLY: TableDef = {
     unpriced_tokens UInt64,
     ttft_count UInt64,
     tpot_count UInt64,
-    e2e_ms AggregateFunction(${ROLLUP_SKETCH}, Float64) CODEC(ZSTD(1)),
-    ttft_ms AggregateFunction(${ROLLUP_SKETCH}, Float64) CODEC(ZSTD(1)),
-    tpot_ms AggregateFunction(${ROLLUP_SKETCH}, Float64) CODEC(ZSTD(1))`,
+    e2e_ms_keys Array(Int32) CODEC(ZSTD(1)),
+    e2e_ms_counts Array(UInt64) CODEC(ZSTD(1)),
+    ttft_ms_keys Array(Int32) CODEC(ZSTD(1)),
+    ttft_ms_counts Array(UInt64) CODEC(ZSTD(1)),
+    tpot_ms_keys Array(Int32) CODEC(ZSTD(1)),
+    tpot_ms_counts Array(UInt64) CODEC(ZSTD(1))`,
   engine: 'ReplacingMergeTree',
   engineArgs: ['version'],
   partitionBy: 'toYYYYMM(hour)',

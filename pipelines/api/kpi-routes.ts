@@ -8,10 +8,10 @@
  * of the fleet (`admin`: GPU cost, server histograms, revenue per GPU, metering) has no
  * tenant rows to give and answers tenant keys 403.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
-import { costTotals, unitEconomics, type KpiResult } from '../kpi/unit-economics.js';
+import { costTotals, REQUEST_DIMENSION_NAMES, unitEconomics, type KpiResult } from '../kpi/unit-economics.js';
 import { buildServerLatency, serverLatency, type KpiSql } from '../kpi/server-latency.js';
 import { buildGoodput, buildSlo, goodput, slo } from '../kpi/slo.js';
 import { WORKFLOW_DIMENSION_NAMES, workflowKpis, workflowList, workflowRequests } from '../kpi/workflows.js';
@@ -20,45 +20,62 @@ import { REVENUE_PER_GPU_DIMENSIONS, revenuePerGpu, revenueScenarioSchema } from
 import { meteringReconciliation, RECONCILIATION_DIMENSIONS } from '../kpi/reconciliation.js';
 import { tenantQuotas } from '../kpi/quotas.js';
 import { GPU_DIMENSION_NAMES, gpuUsage } from '../kpi/gpu-usage.js';
-import { REQUEST_DIMENSION_NAMES } from '../kpi/unit-economics.js';
 import { buildCostTotals, buildUnitEconomics } from './kpi-builds.js';
 import {
   byParam,
   costTotalsParams,
   goodputParams,
+  parseParams,
   serverLatencyParams,
   sloParams,
   unitEconomicsParams,
   windowed,
 } from './kpi-params.js';
-import { z as zod } from 'zod';
 
 export type KpiScope = 'tenant' | 'admin';
+
+export interface BoundKpi {
+  json(): Promise<KpiResult<unknown>>;
+  /** the query behind the JSON, for Arrow; absent → the KPI answers JSON only (406 for Arrow) */
+  build?: () => Promise<KpiSql>;
+}
 
 export interface KpiRoute {
   path: string;
   scope: KpiScope;
-  params: z.ZodType<unknown>;
-  /** `tenant`: the caller's tenant for tenant-scoped keys, undefined for admin keys */
-  json(store: Store, config: Config, params: unknown, tenant: string | undefined): Promise<KpiResult<unknown>>;
-  /** the query behind the JSON, for Arrow; absent → the KPI answers JSON only (406 for Arrow) */
-  build?(store: Store, config: Config, params: unknown, tenant: string | undefined): Promise<KpiSql>;
+  /**
+   * Validates the query string (400 listing every bad parameter) and binds the KPI to
+   * it. `tenant`: the caller's tenant for tenant-scoped keys, undefined for admin keys.
+   */
+  bind(query: unknown, store: Store, config: Config, tenant: string | undefined): BoundKpi;
 }
 
-/** A route whose handlers see the parsed params with their type. */
-function route<P>(def: {
+interface RouteDef<P> {
   path: string;
   scope: KpiScope;
   params: z.ZodType<P>;
   json(store: Store, config: Config, p: P, tenant: string | undefined): Promise<KpiResult<unknown>>;
   build?(store: Store, config: Config, p: P, tenant: string | undefined): Promise<KpiSql>;
-}): KpiRoute {
-  return def as unknown as KpiRoute;
+}
+
+function route<P>(def: RouteDef<P>): KpiRoute {
+  return {
+    path: def.path,
+    scope: def.scope,
+    bind(query, store, config, tenant) {
+      const p = parseParams(def.params, query);
+      const build = def.build;
+      return {
+        json: () => def.json(store, config, p, tenant),
+        ...(build ? { build: () => build(store, config, p, tenant) } : {}),
+      };
+    },
+  };
 }
 
 const revenuePerGpuParams = windowed({
   by: byParam(REVENUE_PER_GPU_DIMENSIONS, []),
-  gpu_type: zod.string().min(1).optional(),
+  gpu_type: z.string().min(1).optional(),
   ...revenueScenarioSchema.shape,
 });
 
@@ -108,16 +125,16 @@ export const KPI_ROUTES: readonly KpiRoute[] = [
     path: '/api/v1/workflows/list',
     scope: 'tenant',
     params: windowed({
-      workflow: zod.string().min(1).optional(),
-      workflow_id: zod.string().min(1).optional(),
-      limit: zod.coerce.number().int().min(1).max(10_000).optional(),
+      workflow: z.string().min(1).optional(),
+      workflow_id: z.string().min(1).optional(),
+      limit: z.coerce.number().int().min(1).max(10_000).optional(),
     }),
     json: (s, c, p, tenant) => workflowList(s, c, { ...p, tenant }),
   }),
   route({
     path: '/api/v1/workflows/requests',
     scope: 'tenant',
-    params: windowed({ workflow_id: zod.string().min(1) }),
+    params: windowed({ workflow_id: z.string().min(1) }),
     json: (s, c, p, tenant) => workflowRequests(s, c, { ...p, tenant }),
   }),
   route({
@@ -144,7 +161,7 @@ export const KPI_ROUTES: readonly KpiRoute[] = [
   route({
     path: '/api/v1/quotas',
     scope: 'tenant',
-    params: zod.object({ to: zod.iso.datetime({ offset: true }).transform((v) => new Date(v)).optional() }).strict(),
+    params: z.object({ to: z.iso.datetime({ offset: true }).transform((v) => new Date(v)).optional() }).strict(),
     json: (s, c, p, tenant) => tenantQuotas(s, c, { ...p, tenant }),
   }),
   route({

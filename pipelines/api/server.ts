@@ -22,7 +22,6 @@ import { tokenUsage } from '../kpi/token-usage.js';
 import { createKpiMetrics, metricsHandler, type KpiMetricsOptions } from '../exposition/kpi-metrics.js';
 import { usageParamsSchema } from './usage-params.js';
 import { KPI_ROUTES, type KpiRoute } from './kpi-routes.js';
-import { parseParams } from './kpi-params.js';
 import { ARROW_STREAM, sendArrow } from './arrow.js';
 
 class UnauthorizedError extends TokenFactoryError {
@@ -97,15 +96,15 @@ export function createApi(store: Store, config: Config, opts: ApiOptions = {}): 
 async function serveKpi(r: KpiRoute, req: Request, res: Response, store: Store, config: Config): Promise<void> {
   const caller = authenticate(req, config);
   if (r.scope === 'admin') requireAdmin(caller, r.path);
-  const params = parseParams(r.params, req.query);
+  const kpi = r.bind(req.query, store, config, caller.tenant);
   const type = req.accepts(['application/json', ARROW_STREAM]);
   if (type === false) throw new NotAcceptableError(`${r.path} answers application/json or ${ARROW_STREAM}`);
   if (type === ARROW_STREAM) {
-    if (!r.build) throw new NotAcceptableError(`${r.path} answers application/json only (no Arrow output yet)`);
-    await sendArrow(store, await r.build(store, config, params, caller.tenant), res);
+    if (!kpi.build) throw new NotAcceptableError(`${r.path} answers application/json only (no Arrow output yet)`);
+    await sendArrow(store, await kpi.build(), res);
     return;
   }
-  res.json(await r.json(store, config, params, caller.tenant));
+  res.json(await kpi.json());
 }
 
 function authenticate(req: Request, config: Config): Caller {

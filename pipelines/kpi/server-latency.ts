@@ -7,20 +7,24 @@
  * counters): per-bucket counts (not cumulative across buckets), `bounds` without +Inf,
  * `bucket_counts` one longer (the last is the +Inf bucket). For a window [from, to):
  *
- * 1. Increase per series (service, instance, metric, model, attributes): the scrapes in
- *    the window in time order; the first is the baseline, each later one adds its
- *    per-bucket difference to the one before. Reset-aware: when the count or any bucket
- *    went down, or the bucket layout changed (a restarted server), the scrape's own
- *    counts are the increase (the whole histogram is treated as one counter, as
- *    Prometheus does for native histograms). So increase = last − first scrape in the
- *    window when there is no reset; no extrapolation to the window edges (unlike
- *    PromQL's `increase()`); a series with one scrape in the window adds nothing.
+ * 1. Increase per series (service, instance, server_kind, metric, model, attributes):
+ *    the scrapes in the window in time order (one per series and second); the first is
+ *    the baseline, each later one adds its per-bucket difference to the one before.
+ *    Reset-aware: when the count or any bucket went down, or the bucket layout changed
+ *    (a restarted server), the scrape's own counts are the increase (the whole
+ *    histogram is treated as one counter, as Prometheus does for native histograms).
+ *    So increase = last − first scrape in the window when there is no reset; no
+ *    extrapolation to the window edges (unlike PromQL's `increase()`); a series with one
+ *    scrape in the window adds nothing. Each step counts in the hour of the scrape that
+ *    closes it (the `hour` dimension).
  * 2. Per group (the dimensions asked for), the increases are made cumulative per series
  *    and summed per upper bound `le` (+Inf included) across the group's series — PromQL's
  *    `sum by (…, le) (increase(x_bucket[w]))`; equal bounds coalesce, series with
  *    different layouts merge by `le`, and the cumulative counts are then forced
  *    monotonic (running maximum), as Prometheus does.
- * 3. Quantile q (Prometheus `BucketQuantile`, promql/quantile.go): observations = the
+ * 3. Quantile q (Prometheus `BucketQuantile`,
+ *    https://github.com/prometheus/prometheus/blob/main/promql/quantile.go; its tolerance
+ *    for float noise between buckets is not needed on integer counts): observations = the
  *    +Inf count; none (or fewer than two buckets) → null. rank = q × observations; b =
  *    the first finite bucket whose cumulative count ≥ rank. None → the +Inf bucket: the
  *    upper bound of the last finite bucket. b the lowest bucket with an upper bound ≤ 0
@@ -108,7 +112,7 @@ export const HIST_INCREASE_CTES = `
     FROM server_histograms
     WHERE ts >= ${FROM} AND ts < ${TO} AND has({hist_metrics:Array(String)}, metric)
       AND length(bucket_counts) = length(bounds) + 1
-    LIMIT 1 BY service, instance, metric, model, attributes, ts
+    LIMIT 1 BY service, instance, server_kind, metric, model, attributes, ts
   ),
   hist_steps AS (
     SELECT *,
@@ -117,7 +121,7 @@ export const HIST_INCREASE_CTES = `
       lagInFrame(bucket_counts) OVER w AS prev_counts,
       lagInFrame(count) OVER w AS prev_count
     FROM hist_points
-    WINDOW w AS (PARTITION BY service, instance, metric, model, attributes ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    WINDOW w AS (PARTITION BY service, instance, server_kind, metric, model, attributes ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
   ),
   hist_increases AS (
     SELECT ts, service, instance, server_kind, model, metric,
@@ -179,7 +183,10 @@ function resolveHistWindow(store: Store, q: WindowQuery): Promise<Window> {
   })();
 }
 
-/** The SQL of the server-latency KPI (for JSON and Arrow). Default window: the hours the histograms cover. */
+/**
+ * The SQL of the server-latency KPI (for JSON and Arrow). Default window: the hours the
+ * histograms cover. Ungrouped, a window without any increase gives no row (not a row of nulls).
+ */
 export async function buildServerLatency(store: Store, _config: Config, q: ServerLatencyQuery): Promise<KpiSql> {
   checkDimensions(q.by, SERVER_LATENCY_DIMENSION_NAMES);
   const window = await resolveHistWindow(store, q);
@@ -209,7 +216,7 @@ export async function buildServerLatency(store: Store, _config: Config, q: Serve
           hist(LATENCY_METRICS.e2e[0], 'e2e_hist'),
         ].join(',\n          ')}
         FROM hist_increases
-        ${q.by.length ? `GROUP BY ${q.by.join(', ')}` : ''}
+        ${q.by.length ? `GROUP BY ${q.by.join(', ')}` : 'HAVING count() > 0'}
       )
     )
     ${q.by.length ? `ORDER BY ${q.by.join(', ')}` : ''}`;
@@ -226,9 +233,5 @@ export async function buildServerLatency(store: Store, _config: Config, q: Serve
  * server_kind, service, instance and/or hour. A quantile without observations is null.
  */
 export async function serverLatency(store: Store, config: Config, q: ServerLatencyQuery): Promise<KpiResult<ServerLatencyRow>> {
-  const built = await buildServerLatency(store, config, q);
-  const r = await runKpiSql<ServerLatencyRow>(store, built);
-  // Ungrouped over a window with no scrape step, ClickHouse still returns one row of nulls.
-  if (q.by.length === 0 && r.rows.length === 1 && r.rows[0]!.requests === null && r.rows[0]!.ttft_ms_p50 === null && r.rows[0]!.itl_ms_p50 === null) r.rows = [];
-  return r;
+  return runKpiSql<ServerLatencyRow>(store, await buildServerLatency(store, config, q));
 }

@@ -259,7 +259,7 @@ export async function buildGoodput(store: Store, config: Config, q: GoodputQuery
       `${ratio('good_tokens', 'gpu_hours')} AS goodput_tokens_per_gpu_hour`,
     ].join(',\n      ')}
     FROM judged
-    ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : ''}`;
+    ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : 'HAVING requests > 0'}`;
   return {
     window,
     query,
@@ -270,8 +270,5 @@ export async function buildGoodput(store: Store, config: Config, q: GoodputQuery
 
 /** goodput_tokens_per_gpu_hour and slo_attainment by any request dimensions. */
 export async function goodput(store: Store, config: Config, q: GoodputQuery): Promise<KpiResult<SloRow>> {
-  const r = await runKpiSql<SloRow>(store, await buildGoodput(store, config, q));
-  // Ungrouped over a window with no covered request, ClickHouse still returns one row of zeros.
-  if (q.by.length === 0 && r.rows.length === 1 && r.rows[0]!.requests === 0) r.rows = [];
-  return r;
+  return runKpiSql<SloRow>(store, await buildGoodput(store, config, q));
 }

@@ -24,7 +24,7 @@ export interface HourState {
 const HOUR_STATES_SQL = `
   WITH
     rec AS (
-      SELECT hour, max(version) AS version, argMax(covers_marks_until, version) AS covers_until, argMax(fingerprint, version) AS fp
+      SELECT hour, max(version) AS cur_version, argMax(covers_marks_until, version) AS covers_until, argMax(fingerprint, version) AS fp
       FROM rollup_hours
       WHERE hour >= {lo:DateTime} AND hour < {hi:DateTime}
       GROUP BY hour
@@ -38,7 +38,7 @@ const HOUR_STATES_SQL = `
       HAVING affected >= {lo:DateTime} AND affected < {hi:DateTime}
     )
   SELECT toUnixTimestamp(if(rec.hour != 0, rec.hour, marks.hour)) AS hour_s,
-    rec.version AS version,
+    rec.cur_version AS version,
     rec.fp = {fp:String} AS config_current,
     marks.last_mark <= rec.covers_until AS marks_covered
   FROM rec FULL OUTER JOIN marks ON rec.hour = marks.hour

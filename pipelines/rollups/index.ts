@@ -6,3 +6,4 @@ export { revenueMarginAuto, revenueMarginFromRollups } from './revenue-from-roll
 export { rollupStatus, type RollupStatus } from './status.js';
 export { hourStates, type HourState } from './hour-state.js';
 export { rollupFingerprint } from './fingerprint.js';
+export { startSettleLoop, type SettleLoopOptions } from './settle-loop.js';

@@ -7,22 +7,29 @@
  * Intermediate columns are prefixed `r_` so that no aggregate reads an alias of another
  * (ClickHouse alias shadowing: `sum(x) AS x` then `sumIf(x, …)` is ILLEGAL_AGGREGATION).
  */
-import { ROLLUP_SKETCH_PARAMS } from '../../core/schema/migrations.js';
 import { UNASSIGNED } from '../kpi/inventory.js';
 import { DEPLOYMENT_HOURLY_CTE, GPU_HOURLY_CTES } from '../kpi/sql/gpu-hours.js';
 import { REQUEST_COST_CTES } from '../kpi/sql/request-cost.js';
 import { REQUEST_REVENUE_CTE } from '../kpi/sql/request-revenue.js';
+import { histogramColumns } from './latency-histogram.js';
 
 /** The rollup key besides the hour: the request dimensions a rollup row is grouped by. */
 export const ROLLUP_KEY = ['tenant', 'model', 'endpoint', 'deployment', 'gpu_type', 'service'] as const;
 
-const sketch = (col: string) => `quantilesDDStateIf(${ROLLUP_SKETCH_PARAMS})(assumeNotNull(${col}), ${col} IS NOT NULL AND isFinite(assumeNotNull(${col})))`;
+const histogram = (col: string): [string, string][] => {
+  const [keys, counts] = histogramColumns(col);
+  return [
+    [`${col}_keys`, keys],
+    [`${col}_counts`, counts],
+  ];
+};
 
 /**
  * The measures of `rollup_requests_hourly`: stored column → aggregate over `req_revenue`
  * (one row per request with its attributed cost and revenue). Sums are exact integers
  * (counts, tokens, micro-dollars) except the float shares (cost_input/output_micro,
- * gpu_hours, energy_kwh), which unitEconomics also sums as floats.
+ * gpu_hours, energy_kwh), which unitEconomics also sums as floats; latency as
+ * histograms (latency-histogram.ts).
  */
 export const REQUEST_MEASURES: readonly (readonly [string, string])[] = [
   ['requests', 'count()'],
@@ -42,9 +49,9 @@ export const REQUEST_MEASURES: readonly (readonly [string, string])[] = [
   ['unpriced_tokens', 'sumIf(req_tokens, priced = 0)'],
   ['ttft_count', 'count(ttft_ms)'],
   ['tpot_count', 'count(tpot_ms)'],
-  ['e2e_ms', sketch('e2e_ms')],
-  ['ttft_ms', sketch('ttft_ms')],
-  ['tpot_ms', sketch('tpot_ms')],
+  ...histogram('e2e_ms'),
+  ...histogram('ttft_ms'),
+  ...histogram('tpot_ms'),
 ];
 
 const KEY = ROLLUP_KEY.join(', ');

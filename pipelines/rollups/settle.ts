@@ -115,7 +115,9 @@ export async function settleRollups(store: Store, config: Config, opts: SettleOp
     opts.onProgress?.(done, hours.length);
   }
 
-  const lateHours = settledBefore === null ? 0 : [...dirtyByMarks].filter((h) => h < settledBefore!).length;
+  // late: touched by facts after an earlier settle, in an hour already past the horizon
+  const firstSettle = !states.some((s) => s.version > 0);
+  const lateHours = settledBefore === null || firstSettle ? 0 : [...dirtyByMarks].filter((h) => h < settledBefore!).length;
   return {
     fingerprint,
     hours: hours.length,

@@ -2,9 +2,8 @@
  * Unit economics (pipelines/kpi/unit-economics.ts) read from the hourly rollups: the
  * same rows, same names and order. Sums are those of the raw computation (integers and
  * micro-dollars exactly; float shares up to summation order); latency quantiles come
- * from merged DDSketch states, within 1 % of the value at the sketch's rank (DDSketch's
- * guarantee), which is within 2 % of quantileExact's wherever neighbouring values are
- * within 1 % of each other — every group of more than a handful of requests.
+ * from merged log-bucket histograms at quantileExact's rank, within 0.99 % of exact
+ * (latency-histogram.ts; KPIS.md allows 2 %).
  *
  * `unitEconomicsAuto` is what reports call: rollups (plus the unsettled hours from the
  * facts) when the window is hour-aligned and every dimension is in the rollup key,
@@ -12,7 +11,6 @@
  */
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
-import { ROLLUP_SKETCH_PARAMS } from '../../core/schema/migrations.js';
 import {
   checkDimensions,
   REQUEST_DIMENSIONS,
@@ -26,20 +24,26 @@ import { windowJson } from '../kpi/window.js';
 import { assertAligned, planRollupRead, type RollupPlan } from './plan.js';
 import { requestParts } from './read-parts.js';
 import { ROLLUP_KEY } from './rollup-sql.js';
+import { histogramMerge, histogramPrepared, histogramQuantile } from './latency-histogram.js';
 
 /** Dimensions a rollup row can be grouped by: its key, and time buckets of whole hours. */
 export const ROLLUP_DIMENSIONS: readonly RequestDimension[] = [...ROLLUP_KEY, 'hour', 'day'];
 
-const merged = (col: string, i: number) => `quantilesDDMerge(${ROLLUP_SKETCH_PARAMS})(r_${col})[${i}]`;
 const LEVELS = [
-  ['p50', 1],
-  ['p90', 2],
-  ['p95', 3],
-  ['p99', 4],
+  ['p50', 0.5],
+  ['p90', 0.9],
+  ['p95', 0.95],
+  ['p99', 0.99],
 ] as const;
+const LATENCIES = ['e2e_ms', 'ttft_ms', 'tpot_ms'] as const;
 
-/** UNIT_ECONOMICS_KPIS over `req_parts`, in the same order with the same names. */
-const ROLLUP_UNIT_ECONOMICS_KPIS = [
+/**
+ * UNIT_ECONOMICS_KPIS over `req_parts`, in three steps: per group the sums and the merged
+ * latency histograms (`h_*`, and the value counts `n_*`); then each histogram's bucket
+ * values, running counts and total (`v_*`, `c_*`, `m_*`); then the quantiles. The helper
+ * columns are dropped, so names and order are those of UNIT_ECONOMICS_KPIS.
+ */
+const GROUP_SUMS = [
   'sum(r_requests) AS requests',
   'sum(r_input_tokens) AS input_tokens',
   'sum(r_output_tokens) AS output_tokens',
@@ -59,10 +63,21 @@ const ROLLUP_UNIT_ECONOMICS_KPIS = [
   'if(output_tokens = 0, NULL, cost_output_usd / output_tokens * 1e6) AS cost_per_mtok_output_usd',
   'if(energy_kwh = 0, NULL, tokens / energy_kwh) AS tokens_per_kwh',
   'if(tokens = 0, NULL, energy_kwh / tokens * 1e6) AS energy_kwh_per_mtok',
-  ...LEVELS.map(([name, i]) => `if(requests = 0, NULL, ${merged('e2e_ms', i)}) AS e2e_ms_${name}`),
-  ...LEVELS.map(([name, i]) => `if(sum(r_ttft_count) = 0, NULL, ${merged('ttft_ms', i)}) AS ttft_ms_${name}`),
-  ...LEVELS.map(([name, i]) => `if(sum(r_tpot_count) = 0, NULL, ${merged('tpot_ms', i)}) AS tpot_ms_${name}`),
-].join(',\n    ');
+  ...LATENCIES.map((l) => `${histogramMerge(`r_${l}_keys`, `r_${l}_counts`)} AS h_${l}`),
+  'sum(r_ttft_count) AS n_ttft_ms',
+  'sum(r_tpot_count) AS n_tpot_ms',
+].join(',\n        ');
+
+const PREPARED = LATENCIES.map((l) => {
+  const p = histogramPrepared(`h_${l}`);
+  return `${p.values} AS v_${l}, ${p.cumulative} AS c_${l}, ${p.total} AS m_${l}`;
+}).join(',\n      ');
+
+const HELPERS = [...LATENCIES.flatMap((l) => [`h_${l}`, `v_${l}`, `c_${l}`, `m_${l}`]), 'n_ttft_ms', 'n_tpot_ms'].join(', ');
+
+const QUANTILES = LATENCIES.flatMap((l) =>
+  LEVELS.map(([name, q]) => `if(${l === 'e2e_ms' ? 'requests' : `n_${l}`} = 0, NULL, ${histogramQuantile(`v_${l}`, `c_${l}`, `m_${l}`, q)}) AS ${l}_${name}`),
+).join(',\n    ');
 
 /** Whether a query can be read from the rollups at all (the data decides the rest: plan.ts). */
 export function rollupDimensions(by: readonly string[]): boolean {
@@ -82,10 +97,19 @@ export async function unitEconomicsFromRollups(store: Store, config: Config, q: 
   const dims = q.by.map((d) => `${REQUEST_DIMENSIONS[d]} AS ${d}`);
   const query = `
     ${parts.with}
-    SELECT ${[...dims, ROLLUP_UNIT_ECONOMICS_KPIS].join(',\n    ')}
-    FROM req_parts
-    ${q.tenant !== undefined ? 'WHERE tenant = {tenant:String}' : ''}
-    ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : ''}`;
+    SELECT * EXCEPT (${HELPERS}),
+    ${QUANTILES}
+    FROM (
+      SELECT *,
+      ${PREPARED}
+      FROM (
+        SELECT ${[...dims, GROUP_SUMS].join(',\n        ')}
+        FROM req_parts
+        ${q.tenant !== undefined ? 'WHERE tenant = {tenant:String}' : ''}
+        ${q.by.length ? `GROUP BY ${q.by.join(', ')}` : ''}
+      )
+    )
+    ${q.by.length ? `ORDER BY ${q.by.join(', ')}` : ''}`;
   const rs = await store.client.query({
     query,
     query_params: { ...parts.params, tenant: q.tenant ?? '' },

@@ -13,7 +13,7 @@
  *      11:00:00 [9,9,9,9,9]   the window's end is exclusive
  *      a: [1,8,14,4,1] = 28 observations
  *   b  10:00:00 [0,5,5,0,0]   baseline
- *      10:20:00 [0,9,9,1,0]   → +[0,4,4,1,0]  (delivered twice: counted once)
+ *      10:20:00 [0,9,9,1,0]   → +[0,4,4,1,0]  (delivered twice: one step)
  *      10:40:00 [0,1,2,0,0]   count 19 → 3: a reset, the new counts are the increase +[0,1,2,0,0]
  *      10:50:00 [1,2,3,0,0]   → +[1,1,1,0,0]
  *      b: [1,6,7,1,0] = 15
@@ -167,6 +167,16 @@ describe('histogram_quantile over bucket increases', () => {
     for (let i = 0; i < levels.length; i++) expect(row![`h_s_q${i}`]).toBeCloseTo(row![`ref_q${i}`]!, 12);
     // p10: rank 4.3 → le 0.1 (16; prev 2): 0.05 + 0.05 × 2.3/14
     expect(row!.h_s_q0).toBeCloseTo(0.05 + 0.05 * 2.3 / 14, 12);
+  });
+
+  it('ungrouped: layouts that differ merge by le, as PromQL sum by (le) does', async () => {
+    // m's cumulative [2,16,37,42,43] at le [0.05,0.1,0.25,0.5,+Inf] and z's [3,4,4] at [0,1,+Inf], summed per le:
+    // le 0: 3, 0.05: 2, 0.1: 16, 0.25: 37, 0.5: 42, 1: 4, +Inf: 47 → made monotonic [3,3,16,37,42,42,47].
+    // p50: rank 23.5 → le 0.25: 0.1 + 0.15 × 7.5/21; p95: rank 44.65 > 42 → the +Inf bucket → the last finite bound, 1 s.
+    const r = await serverLatency(store, config, { by: [], from, to });
+    expect(r.rows.map((x) => [x.requests, x.ttft_ms_p50, x.ttft_ms_p95, x.itl_ms_p50, x.e2e_ms_p99])).toEqual([
+      [10, ms(0.1 + 0.15 * 7.5 / 21), ms(1), ms(0.00625), ms(9.5)],
+    ]);
   });
 
   it('no observations in the window: no rows; the default window is the hours the histograms cover', async () => {

@@ -1,0 +1,276 @@
+/**
+ * `token-factory collect`: the live collector. One process runs the OTLP/HTTP receiver,
+ * the scrape loop, the spool and its writer, the collector's own `/metrics`, and the API
+ * (it holds the embedded store, so `report` in another shell goes through that API).
+ *
+ * Start: the spool is opened first and what a previous run left is replayed (the writer
+ * takes it before anything new). SIGTERM/SIGINT: new requests are refused (503), the
+ * scrapes in flight finish, open batches are sealed and written for up to
+ * `--shutdown-timeout` seconds; what is left stays spooled for the next start.
+ *
+ * Run directly (`node dist/cli/commands/collect.js collect …`) it is a one-command CLI,
+ * for tests and benchmarks that need the collector before it is registered in main.ts.
+ */
+import { mkdtempSync, realpathSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import type { Config } from '../../core/config/schema.js';
+import { BadRequestError, ConfigError, TokenFactoryError } from '../../core/errors.js';
+import type { Store } from '../../core/store/open-store.js';
+import { MEMORY_PATH } from '../../core/store/open-store.js';
+import type { RawRows } from '../../core/schema/otel-rows.js';
+import { createOtlpReceiver, RECEIVER_DEFAULTS } from '../../collectors/otlp/receiver.js';
+import { createCollectorMetrics, type CollectorMetrics } from '../../collectors/observability/collector-metrics.js';
+import { serveMetrics, type MetricsServer } from '../../collectors/observability/metrics-server.js';
+import { Scraper, type ScrapeEvent } from '../../collectors/prometheus/scrape-loop.js';
+import { BatchWriter, type WriterEvent } from '../../collectors/writer/batch-writer.js';
+import { encodeRowsRecord } from '../../collectors/writer/spool-record.js';
+import { Spool, SPOOL_DEFAULTS, type SpoolOptions } from '../../collectors/writer/spool.js';
+import { createApi, listen } from '../../pipelines/api/server.js';
+import { config, withStore, type CommonOptions } from '../context.js';
+
+export interface CollectorOptions {
+  otlp: { host: string; port: number };
+  api: { host: string; port: number } | null;
+  metrics: { host: string; port: number } | null;
+  /** spool directory (default: `<store.path>/spool`; a temporary one for `:memory:`; `./token-factory-spool` for a server) */
+  spoolDir?: string;
+  batch?: SpoolOptions;
+  maxSpoolBytes?: number;
+  maxBodyBytes?: number;
+  maxInflightBytes?: number;
+  staleMarkers?: boolean;
+  /** decoder of OTLP/protobuf trace batches (default: the engine) */
+  decoder?: 'engine' | 'js';
+  log?: (line: string) => void;
+}
+
+export interface RunningCollector {
+  otlpUrl: string;
+  apiUrl: string | undefined;
+  metricsUrl: string | undefined;
+  spool: Spool;
+  writer: BatchWriter;
+  scraper: Scraper;
+  metrics: CollectorMetrics;
+  /** batches found at start (a previous run's, replayed first) */
+  replayed: number;
+  /** stops taking data, writes what is spooled for up to `timeoutMs`, closes the servers */
+  stop(timeoutMs: number): Promise<{ left: number }>;
+}
+
+export function defaultSpoolDir(store: Store, config: Config): string {
+  const s = config.store;
+  if (s.kind === 'embedded') return s.path === MEMORY_PATH ? mkdtempSync(join(tmpdir(), 'tf-spool-')) : join(resolve(s.path), 'spool');
+  return resolve('token-factory-spool');
+}
+
+export async function startCollector(store: Store, cfg: Config, opts: CollectorOptions): Promise<RunningCollector> {
+  const log = opts.log ?? (() => {});
+  const metrics = createCollectorMetrics();
+  const spool = Spool.open(resolve(opts.spoolDir ?? defaultSpoolDir(store, cfg)), opts.batch ?? {});
+  const replayed = spool.sealed.length;
+  const writer = new BatchWriter(store, spool, metrics, { ...(opts.decoder ? { decoder: opts.decoder } : {}), onEvent: (e) => logWriterEvent(e, log) });
+  writer.start();
+
+  const receiver = createOtlpReceiver({
+    spool,
+    metrics,
+    ...(opts.maxSpoolBytes !== undefined ? { maxSpoolBytes: opts.maxSpoolBytes } : {}),
+    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    ...(opts.maxInflightBytes !== undefined ? { maxInflightBytes: opts.maxInflightBytes } : {}),
+  });
+  const servers: Server[] = [];
+  let metricsServer: MetricsServer | undefined;
+  let scraper: Scraper | undefined;
+  try {
+    const otlp = await listenApp(receiver.app, opts.otlp.host, opts.otlp.port);
+    servers.push(otlp.server);
+    let apiUrl: string | undefined;
+    if (opts.api) {
+      const api = await listen(createApi(store, cfg), opts.api.host, opts.api.port);
+      servers.push(api.server);
+      apiUrl = api.url;
+      store.advertiseApi(api.url);
+    }
+    if (opts.metrics) metricsServer = await serveMetrics(metrics.registry, opts.metrics.host, opts.metrics.port);
+    const sink = async (rows: Partial<RawRows>, items: number) => {
+      if (items === 0) return;
+      const record = encodeRowsRecord('metrics', rows);
+      await spool.append('rows', record.parts, { metrics: record.items });
+    };
+    scraper = new Scraper(cfg.scrape, { sink, metrics, staleMarkers: opts.staleMarkers ?? false, onEvent: (e) => logScrapeEvent(e, log) });
+    scraper.start();
+    const running = scraper;
+    return {
+      otlpUrl: otlp.url,
+      apiUrl,
+      metricsUrl: metricsServer ? `${metricsServer.url}/metrics` : undefined,
+      spool,
+      writer,
+      scraper: running,
+      metrics,
+      replayed,
+      stop: async (timeoutMs) => {
+        receiver.stopAccepting();
+        const closing = servers.map((s) => closeServer(s));
+        await running.stop();
+        const { left } = await writer.drain(timeoutMs);
+        await spool.close();
+        await Promise.all(closing);
+        await metricsServer?.close();
+        return { left };
+      },
+    };
+  } catch (e) {
+    await scraper?.stop();
+    await Promise.all(servers.map((s) => closeServer(s)));
+    await metricsServer?.close();
+    await writer.stop();
+    await spool.close();
+    throw e;
+  }
+}
+
+async function listenApp(app: { listen: (port: number, host: string) => Server }, host: string, port: number): Promise<{ server: Server; url: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const server = app.listen(port, host);
+    server.once('listening', () => {
+      const addr = server.address();
+      if (addr === null || typeof addr === 'string') return reject(new Error('the OTLP server has no TCP address'));
+      // keep-alive connections of OTLP senders outlive one request: allow long idle, bound headers
+      server.keepAliveTimeout = 65_000;
+      server.headersTimeout = 66_000;
+      resolvePromise({ server, url: `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` });
+    });
+    server.once('error', reject);
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolvePromise) => {
+    server.close(() => resolvePromise());
+    server.closeIdleConnections();
+    // requests in flight get their answer; then their connections go too
+    setTimeout(() => server.closeAllConnections(), 2000).unref();
+  });
+}
+
+function logWriterEvent(e: WriterEvent, log: (line: string) => void): void {
+  switch (e.kind) {
+    case 'retry':
+      log(`writer: batch ${e.batch.seq} not written (${errorText(e.error)}); retrying in ${e.delayMs} ms`);
+      break;
+    case 'quarantined':
+      log(`writer: the store refused batch ${e.batch.seq} (${errorText(e.error)}); moved to ${e.path}`);
+      break;
+    case 'corrupt-record':
+      log(`writer: record ${e.record} of batch ${e.batch.seq} is unreadable and was dropped (${errorText(e.error)})`);
+      break;
+    case 'written':
+      break;
+  }
+}
+
+function logScrapeEvent(e: ScrapeEvent, log: (line: string) => void): void {
+  if (e.kind === 'note') log(`scrape ${e.target.job} ${e.target.url}: ${e.note}`);
+  if (e.kind === 'sink-failed') log(`scrape ${e.target.job} ${e.target.url}: cannot spool the scrape (${errorText(e.error)})`);
+  if (e.kind === 'scraped' && !e.outcome.ok) log(`scrape ${e.target.job} ${e.target.url}: down (${e.outcome.result}: ${e.outcome.reason})`);
+}
+
+function errorText(e: unknown): string {
+  return ((e as Error)?.message ?? String(e)).split('\n')[0]!;
+}
+
+// ---- the command ----
+
+interface CollectCliOptions extends CommonOptions {
+  otlpPort?: string;
+  apiPort?: string;
+  metricsPort?: string;
+  spoolDir?: string;
+  staleMarkers?: boolean;
+  shutdownTimeout?: string;
+  decoder?: string;
+}
+
+function portOption(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new BadRequestError(`${flag} ${value}: expected a port number (0 picks a free one)`);
+  return n;
+}
+
+/** Default port of the collector's own /metrics (the OpenTelemetry Prometheus exporter's). */
+export const DEFAULT_METRICS_PORT = 9464;
+
+export function registerCollect(program: Command): void {
+  program
+    .command('collect')
+    .description('run the live collector: OTLP/HTTP receiver, Prometheus scrapes, durable spool and writer, /metrics and the API, until interrupted')
+    .option('-c, --config <file>', 'config file')
+    .option('--otlp-port <port>', 'OTLP/HTTP port (default: otlp.port of the config, 4318; 0 picks a free one)')
+    .option('--api-port <port>', 'API port (default: api.port of the config; 0 picks a free one)')
+    .option('--metrics-port <port>', `port of the collector's own /metrics (default ${DEFAULT_METRICS_PORT}; 0 picks a free one)`)
+    .option('--spool-dir <dir>', 'spool directory (default: <store.path>/spool; ./token-factory-spool with a ClickHouse server)')
+    .option('--stale-markers', 'write Prometheus staleness markers (Flags = 1, no value) for series that vanish from a scrape')
+    .option('--shutdown-timeout <seconds>', 'on SIGTERM, how long to keep writing what is spooled', '5')
+    .option('--decoder <decoder>', 'who decodes OTLP/protobuf trace batches: engine (ClickHouse) or js', 'engine')
+    .action(async (opts: CollectCliOptions) => {
+      const loaded = config(opts);
+      const cfg = loaded.config;
+      const shutdownS = Number(opts.shutdownTimeout ?? '5');
+      if (!Number.isFinite(shutdownS) || shutdownS < 0) throw new BadRequestError(`--shutdown-timeout ${opts.shutdownTimeout}: expected seconds`);
+      if (opts.decoder !== 'engine' && opts.decoder !== 'js') throw new BadRequestError(`--decoder ${opts.decoder}: expected engine or js`);
+      const collectorOptions: CollectorOptions = {
+        otlp: { host: cfg.otlp.host, port: portOption('--otlp-port', opts.otlpPort, cfg.otlp.port) },
+        api: { host: cfg.api.host, port: portOption('--api-port', opts.apiPort, cfg.api.port) },
+        metrics: { host: cfg.otlp.host, port: portOption('--metrics-port', opts.metricsPort, DEFAULT_METRICS_PORT) },
+        ...(opts.spoolDir !== undefined ? { spoolDir: opts.spoolDir } : {}),
+        staleMarkers: opts.staleMarkers === true,
+        decoder: opts.decoder,
+        log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+      };
+      await withStore(loaded, 'collect', async (store) => {
+        const c = await startCollector(store, cfg, collectorOptions);
+        process.stdout.write(
+          `token-factory collect: store ${store.location}, spool ${c.spool.dir}` +
+            (c.replayed > 0 ? ` (${c.replayed} batches left by the last run, replaying)` : '') +
+            `\n  OTLP/HTTP  ${c.otlpUrl}/v1/traces  ${c.otlpUrl}/v1/metrics\n` +
+            (c.apiUrl ? `  API        ${c.apiUrl}\n` : '') +
+            (c.metricsUrl ? `  metrics    ${c.metricsUrl}\n` : '') +
+            `  scraping   ${cfg.scrape.length} target${cfg.scrape.length === 1 ? '' : 's'}\n` +
+            `  batches of up to ${SPOOL_DEFAULTS.maxBatchItems} items / ${SPOOL_DEFAULTS.maxBatchBytes / 1024 / 1024} MiB / ${SPOOL_DEFAULTS.maxBatchAgeMs} ms; spool limit ${RECEIVER_DEFAULTS.maxSpoolBytes / 1024 / 1024} MiB; SIGTERM stops\n`,
+        );
+        const signal = await new Promise<NodeJS.Signals>((resolvePromise) => {
+          process.once('SIGINT', () => resolvePromise('SIGINT'));
+          process.once('SIGTERM', () => resolvePromise('SIGTERM'));
+        });
+        const { left } = await c.stop(shutdownS * 1000);
+        process.stdout.write(`token-factory collect: ${signal}: stopped; ${left === 0 ? 'everything written' : `${left} batches left in the spool for the next start`}\n`);
+      });
+      // every handle is closed by now; should one linger, do not let it hold the exit
+      setTimeout(() => process.exit(), 1000).unref();
+    });
+}
+
+/** Run directly: `node dist/cli/commands/collect.js collect …`. */
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  const program = new Command('token-factory').exitOverride();
+  registerCollect(program);
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) process.exitCode = e.exitCode;
+    else if (e instanceof ConfigError || e instanceof TokenFactoryError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exitCode = e instanceof ConfigError || e.status === 400 ? 2 : 1;
+    } else {
+      process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import { useEffect, useState } from 'react';
+import { locationService } from '@grafana/runtime';
+
+/**
+ * The current location from Grafana's locationService (a history object in Grafana and in
+ * the harness alike), re-rendering on every navigation. No router of its own: pages and
+ * their URL state (time range, drill-down) work the same in Grafana 11 and 12.
+ */
+export function useLocation(): { pathname: string; search: Record<string, string> } {
+  const read = () => {
+    const loc = locationService.getLocation();
+    const search: Record<string, string> = {};
+    new URLSearchParams(loc.search).forEach((v, k) => {
+      search[k] = v;
+    });
+    return { pathname: loc.pathname, search };
+  };
+  const [state, setState] = useState(read);
+  useEffect(() => {
+    const unlisten = locationService.getHistory().listen(() => setState(read()));
+    setState(read());
+    return unlisten;
+  }, []);
+  return state;
+}
