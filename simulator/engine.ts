@@ -33,6 +33,8 @@ const HOUR_MS = 3_600_000;
 const PCI_BUS = ['18', '2A', '3A', '5D', '9A', 'AB', 'BA', 'DB', '1B', '2B', '3B', '5E', '9B', 'AC', 'BB', 'DC'];
 
 export interface GpuUnit {
+  /** index in `engine.gpus` (and the ground truth's GPU id) */
+  readonly id: number;
   readonly uuid: string;
   readonly node: string;
   readonly index: number;
@@ -211,10 +213,12 @@ class EventQueue {
     let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
+      const parent = a[p]!;
+      if (!before(e, parent)) break;
+      a[i] = parent;
       i = p;
     }
+    a[i] = e;
   }
 
   peek(): SimEvent | undefined {
@@ -226,18 +230,20 @@ class EventQueue {
     const top = a[0];
     const last = a.pop();
     if (a.length > 0 && last) {
-      a[0] = last;
+      const n = a.length;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
-        let m = i;
-        if (l < a.length && before(a[l]!, a[m]!)) m = l;
-        if (r < a.length && before(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
+        let m = -1;
+        let best = last;
+        if (l < n && before(a[l]!, best)) (m = l), (best = a[l]!);
+        if (r < n && before(a[r]!, best)) (m = r), (best = a[r]!);
+        if (m < 0) break;
+        a[i] = best;
         i = m;
       }
+      a[i] = last;
     }
     return top;
   }
@@ -321,6 +327,7 @@ export class FactoryEngine {
       for (let i = 0; i < node.gpus; i++) {
         const rng = Rng.of(this.seed, 'gpu', node.name, i);
         this.gpus.push({
+          id: this.gpus.length,
           uuid: uuidOf(rng),
           node: node.name,
           index: i,
@@ -392,7 +399,7 @@ export class FactoryEngine {
       list.push(rt);
       this.byModel.set(d.model, list);
     }
-    for (const g of this.gpus) this.truth.registerGpu(g.uuid, g.gpuType, g.deployment, g.node, g.index);
+    for (const g of this.gpus) this.truth.registerGpu({ uuid: g.uuid, gpuType: g.gpuType, deployment: g.deployment, node: g.node, index: g.index });
     this.clock = this.startMs;
   }
 
@@ -619,23 +626,29 @@ export class FactoryEngine {
     const zTtft = rng.normal();
     const zItl = rng.normal();
     const netS = rng.uniform(0.004, 0.02);
-    const base = {
+    // every field written out: spreading records is the simulator's hottest path
+    const call: CallRecord = {
       traceId: c.traceId,
       spanId: c.spanId,
       parentSpanId: c.run?.rootSpanId,
       startMs: t,
+      endMs: t + netS * 1000,
       tenant: c.tenant,
       model: c.model,
       deployment: replica.deployment,
       endpoint: replica.endpoint,
       replica: replica.id,
+      inputTokens: 0,
+      outputTokens: 0,
+      ttftS: undefined,
+      errorType: '503',
+      finishReason: 'error',
       workflowId: c.run?.id,
       workflowName: c.run?.name,
       step: c.step,
     };
     if (!replica.up) {
       // connection refused / 503 from the crashed server: nothing processed, nothing billed
-      const call: CallRecord = { ...base, endMs: t + netS * 1000, inputTokens: 0, outputTokens: 0, ttftS: undefined, errorType: '503', finishReason: 'error' };
       this.queue.push(call.endMs, { kind: 'call-end', call, run: c.run, served: undefined, replica });
       return;
     }
@@ -666,7 +679,12 @@ export class FactoryEngine {
     replica.acc.n += input > 0 ? 1 : 0;
     replica.acc.sumIn += input;
     replica.acc.sumOut += output;
-    const call: CallRecord = { ...base, endMs: t + e2eS * 1000, inputTokens: input, outputTokens: output, ttftS: firstToken, errorType, finishReason: finish };
+    call.endMs = t + e2eS * 1000;
+    call.inputTokens = input;
+    call.outputTokens = output;
+    call.ttftS = firstToken;
+    call.errorType = errorType;
+    call.finishReason = finish;
     const served = input > 0 || output > 0 ? { input, output, itlS, ttftS: firstToken, e2eS } : undefined;
     this.queue.push(call.endMs, { kind: 'call-end', call, run: c.run, served, replica });
   }
@@ -677,7 +695,11 @@ export class FactoryEngine {
       const crashS = (replica.downSinceMs - call.startMs) / 1000;
       const ttft = served.ttftS;
       const output = ttft === undefined || crashS < ttft ? 0 : Math.min(call.outputTokens, 1 + Math.floor((crashS - ttft) / served.itlS));
-      call = { ...call, endMs: replica.downSinceMs + 5, outputTokens: output, ttftS: output > 0 ? ttft : undefined, errorType: '502', finishReason: 'error' };
+      call.endMs = replica.downSinceMs + 5;
+      call.outputTokens = output;
+      call.ttftS = output > 0 ? ttft : undefined;
+      call.errorType = '502';
+      call.finishReason = 'error';
       served = undefined;
     }
     sink.call(call);
@@ -749,7 +771,7 @@ export class FactoryEngine {
       g.tempC = 28 + 52 * ((g.powerW - idle) / (g.spec.max_w - idle)) + 100 * (g.spread - 1);
       const mj = g.powerW * dtS * 1000;
       g.energyMj += mj;
-      this.truth.gpuTick(g.uuid, t, dtS, mj);
+      this.truth.gpuTick(g.id, t, dtS, mj);
     }
     this.tickOpen = false;
     const end = t + this.tickMs;

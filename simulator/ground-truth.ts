@@ -26,14 +26,8 @@ interface CallTally {
   outputTokens: number;
 }
 
-interface GpuHourTally {
-  hour: number;
-  uuid: string;
-  seconds: number;
-  energyMj: number;
-}
-
 export interface GpuInfo {
+  uuid: string;
   gpuType: string;
   deployment: string;
   node: string;
@@ -77,14 +71,17 @@ export interface UnitEconomicsTruth {
 
 export class GroundTruth {
   private readonly calls = new Map<string, CallTally>();
-  private readonly gpuHours = new Map<string, GpuHourTally>();
-  readonly gpus = new Map<string, GpuInfo>();
+  /** per hour: seconds and energy (mJ) of GPU i at [2i] and [2i + 1] */
+  private readonly gpuHours = new Map<number, Float64Array>();
+  readonly gpus: GpuInfo[] = [];
   private readonly workflows = new Map<string, WorkflowTruth>();
   /** plain calls (no workflow): each its own trace, so its own workflow in KPIS.md's sense */
   private readonly plainCalls = new Map<number, { calls: number; errors: number }>();
 
-  registerGpu(uuid: string, gpuType: string, deployment: string, node: string, index: number): void {
-    this.gpus.set(uuid, { gpuType, deployment, node, index });
+  /** Registers a GPU; returns its id for `gpuTick`. */
+  registerGpu(info: GpuInfo): number {
+    this.gpus.push(info);
+    return this.gpus.length - 1;
   }
 
   call(c: CallRecord): void {
@@ -104,13 +101,22 @@ export class GroundTruth {
     }
   }
 
-  gpuTick(uuid: string, tickStartMs: number, seconds: number, energyMj: number): void {
+  gpuTick(id: number, tickStartMs: number, seconds: number, energyMj: number): void {
     const hour = Math.floor(tickStartMs / HOUR_MS) * HOUR_MS;
-    const key = `${hour}|${uuid}`;
-    let t = this.gpuHours.get(key);
-    if (!t) this.gpuHours.set(key, (t = { hour, uuid, seconds: 0, energyMj: 0 }));
-    t.seconds += seconds;
-    t.energyMj += energyMj;
+    let t = this.gpuHours.get(hour);
+    if (!t) this.gpuHours.set(hour, (t = new Float64Array(2 * this.gpus.length)));
+    t[2 * id]! += seconds;
+    t[2 * id + 1]! += energyMj;
+  }
+
+  /** (hour, GPU, seconds, mJ) of every GPU-hour in the window. */
+  private *gpuHourRows(w: Window): Generator<{ hour: number; gpu: GpuInfo; seconds: number; energyMj: number }> {
+    for (const [hour, t] of this.gpuHours) {
+      if (hour < w.fromMs || hour >= w.toMs) continue;
+      for (let i = 0; i < this.gpus.length; i++) {
+        if (t[2 * i]! > 0) yield { hour, gpu: this.gpus[i]!, seconds: t[2 * i]!, energyMj: t[2 * i + 1]! };
+      }
+    }
   }
 
   workflowStarted(id: string, name: string, tenant: string, startMs: number): void {
@@ -151,12 +157,11 @@ export class GroundTruth {
   /** GPU-seconds and energy per GPU simulated in the window. */
   gpuTotals(w: Window): Map<string, { seconds: number; energyMj: number }> {
     const out = new Map<string, { seconds: number; energyMj: number }>();
-    for (const t of this.gpuHours.values()) {
-      if (t.hour < w.fromMs || t.hour >= w.toMs) continue;
-      const r = out.get(t.uuid) ?? { seconds: 0, energyMj: 0 };
+    for (const t of this.gpuHourRows(w)) {
+      const r = out.get(t.gpu.uuid) ?? { seconds: 0, energyMj: 0 };
       r.seconds += t.seconds;
       r.energyMj += t.energyMj;
-      out.set(t.uuid, r);
+      out.set(t.gpu.uuid, r);
     }
     return out;
   }
@@ -173,11 +178,10 @@ export class GroundTruth {
     let seconds = 0;
     let costUsd = 0;
     let energyMj = 0;
-    for (const [uuid, t] of this.gpuTotals(w)) {
-      const info = this.gpus.get(uuid)!;
+    for (const t of this.gpuHourRows(w)) {
       seconds += t.seconds;
       energyMj += t.energyMj;
-      costUsd += GroundTruth.gpuCostUsd(cost, info.gpuType, t.seconds, t.energyMj);
+      costUsd += GroundTruth.gpuCostUsd(cost, t.gpu.gpuType, t.seconds, t.energyMj);
     }
     return { gpu_hours: seconds / 3600, gpu_cost_usd: costUsd, energy_kwh: energyMj / 3.6e9 };
   }
@@ -189,14 +193,12 @@ export class GroundTruth {
    */
   unitEconomics(w: Window, cost: CostModel, deploymentInfo: (name: string) => { model: string; gpuType: string } | undefined): UnitEconomicsTruth[] {
     const depHour = new Map<string, { seconds: number; costUsd: number }>();
-    for (const t of this.gpuHours.values()) {
-      if (t.hour < w.fromMs || t.hour >= w.toMs) continue;
-      const info = this.gpus.get(t.uuid)!;
-      if (info.deployment === UNASSIGNED) continue;
-      const key = `${t.hour}|${info.deployment}`;
+    for (const t of this.gpuHourRows(w)) {
+      if (t.gpu.deployment === UNASSIGNED) continue;
+      const key = `${t.hour}|${t.gpu.deployment}`;
       const r = depHour.get(key) ?? { seconds: 0, costUsd: 0 };
       r.seconds += t.seconds;
-      r.costUsd += GroundTruth.gpuCostUsd(cost, info.gpuType, t.seconds, t.energyMj);
+      r.costUsd += GroundTruth.gpuCostUsd(cost, t.gpu.gpuType, t.seconds, t.energyMj);
       depHour.set(key, r);
     }
     const served = new Map<string, number>();

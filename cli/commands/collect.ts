@@ -21,13 +21,12 @@ import type { Config } from '../../core/config/schema.js';
 import { BadRequestError, ConfigError, TokenFactoryError } from '../../core/errors.js';
 import type { Store } from '../../core/store/open-store.js';
 import { MEMORY_PATH } from '../../core/store/open-store.js';
-import type { RawRows } from '../../core/schema/otel-rows.js';
 import { createOtlpReceiver, RECEIVER_DEFAULTS } from '../../collectors/otlp/receiver.js';
 import { createCollectorMetrics, type CollectorMetrics } from '../../collectors/observability/collector-metrics.js';
 import { serveMetrics, type MetricsServer } from '../../collectors/observability/metrics-server.js';
 import { Scraper, type ScrapeEvent } from '../../collectors/prometheus/scrape-loop.js';
-import { BatchWriter, type WriterEvent } from '../../collectors/writer/batch-writer.js';
-import { encodeRowsRecord } from '../../collectors/writer/spool-record.js';
+import { BatchWriter, type BatchWriterOptions, type WriterEvent } from '../../collectors/writer/batch-writer.js';
+import { spoolRowsSink } from '../../collectors/writer/spool-sink.js';
 import { Spool, SPOOL_DEFAULTS, type SpoolOptions } from '../../collectors/writer/spool.js';
 import { createApi, listen } from '../../pipelines/api/server.js';
 import { config, withStore, type CommonOptions } from '../context.js';
@@ -45,6 +44,8 @@ export interface CollectorOptions {
   staleMarkers?: boolean;
   /** decoder of OTLP/protobuf trace batches (default: the engine) */
   decoder?: 'engine' | 'js';
+  /** the writer's retry pacing */
+  writer?: Pick<BatchWriterOptions, 'minBackoffMs' | 'maxBackoffMs' | 'maxAttempts'>;
   log?: (line: string) => void;
 }
 
@@ -73,7 +74,7 @@ export async function startCollector(store: Store, cfg: Config, opts: CollectorO
   const metrics = createCollectorMetrics();
   const spool = Spool.open(resolve(opts.spoolDir ?? defaultSpoolDir(store, cfg)), opts.batch ?? {});
   const replayed = spool.sealed.length;
-  const writer = new BatchWriter(store, spool, metrics, { ...(opts.decoder ? { decoder: opts.decoder } : {}), onEvent: (e) => logWriterEvent(e, log) });
+  const writer = new BatchWriter(store, spool, metrics, { ...opts.writer, ...(opts.decoder ? { decoder: opts.decoder } : {}), onEvent: (e) => logWriterEvent(e, log) });
   writer.start();
 
   const receiver = createOtlpReceiver({
@@ -97,12 +98,7 @@ export async function startCollector(store: Store, cfg: Config, opts: CollectorO
       store.advertiseApi(api.url);
     }
     if (opts.metrics) metricsServer = await serveMetrics(metrics.registry, opts.metrics.host, opts.metrics.port);
-    const sink = async (rows: Partial<RawRows>, items: number) => {
-      if (items === 0) return;
-      const record = encodeRowsRecord('metrics', rows);
-      await spool.append('rows', record.parts, { metrics: record.items });
-    };
-    scraper = new Scraper(cfg.scrape, { sink, metrics, staleMarkers: opts.staleMarkers ?? false, onEvent: (e) => logScrapeEvent(e, log) });
+    scraper = new Scraper(cfg.scrape, { sink: spoolRowsSink(spool, 'metrics'), metrics, staleMarkers: opts.staleMarkers ?? false, onEvent: (e) => logScrapeEvent(e, log) });
     scraper.start();
     const running = scraper;
     return {

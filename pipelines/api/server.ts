@@ -6,7 +6,6 @@
  * (KPIs of the fleet, without tenant rows, answer it 403).
  *
  * - `GET /api/v1/health`
- * - `GET /api/v1/report?by=&from=&to=`: token usage straight from the spans (token-usage.ts)
  * - `GET /api/v1/<kpi>?…`: every KPI query (kpi-routes.ts); `Accept:
  *   application/vnd.apache.arrow.stream` for Arrow where the KPI has a built query
  * - `GET /metrics`: the KPI gauges (pipelines/exposition/kpi-metrics.ts), admin keys only
@@ -17,10 +16,8 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
-import { BadRequestError, TokenFactoryError } from '../../core/errors.js';
-import { tokenUsage } from '../kpi/token-usage.js';
+import { TokenFactoryError } from '../../core/errors.js';
 import { createKpiMetrics, metricsHandler, type KpiMetricsOptions } from '../exposition/kpi-metrics.js';
-import { usageParamsSchema } from './usage-params.js';
 import { KPI_ROUTES, type KpiRoute } from './kpi-routes.js';
 import { ARROW_STREAM, sendArrow } from './arrow.js';
 
@@ -52,22 +49,6 @@ export function createApi(store: Store, config: Config, opts: ApiOptions = {}): 
 
   app.get('/api/v1/health', (_req, res) => {
     res.json({ status: 'ok', store: store.kind });
-  });
-
-  app.get('/api/v1/report', async (req, res) => {
-    const caller = authenticate(req, config);
-    const parsed = usageParamsSchema.safeParse(req.query);
-    if (!parsed.success) {
-      throw new BadRequestError(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
-    }
-    const p = parsed.data;
-    const result = await tokenUsage(store, config, {
-      by: p.by,
-      ...(p.from ? { from: p.from } : {}),
-      ...(p.to ? { to: p.to } : {}),
-      ...(caller.tenant !== undefined ? { tenant: caller.tenant } : {}),
-    });
-    res.json(result);
   });
 
   for (const r of KPI_ROUTES) app.get(r.path, (req, res) => serveKpi(r, req, res, store, config));

@@ -101,8 +101,8 @@ const MODELS: Record<string, (d: Doc) => { validate(): void }> = {
   'apps/v1/Deployment': (d) => new Deployment(d),
   'batch/v1/Job': (d) => new Job(d),
   'networking.k8s.io/v1/NetworkPolicy': (d) => new NetworkPolicy(d),
-  'monitoring.coreos.com/v1/ServiceMonitor': (d) => new ServiceMonitor(d),
-  'monitoring.coreos.com/v1/PrometheusRule': (d) => new PrometheusRule(d),
+  'monitoring.coreos.com/v1/ServiceMonitor': (d) => new ServiceMonitor(d as ConstructorParameters<typeof ServiceMonitor>[0]),
+  'monitoring.coreos.com/v1/PrometheusRule': (d) => new PrometheusRule(d as ConstructorParameters<typeof PrometheusRule>[0]),
   'clickhouse.altinity.com/v1/ClickHouseInstallation': (d) => ({ validate: () => void chiSchema.parse(d) }),
   'clickhouse-keeper.altinity.com/v1/ClickHouseKeeperInstallation': (d) => ({ validate: () => void chkSchema.parse(d) }),
 };
@@ -120,7 +120,7 @@ describe('schemas', () => {
     expect(() => new Deployment(d).validate()).toThrow();
     const sm = structuredClone(named('ServiceMonitor', 'token-factory-api'));
     sm.spec.endpoints[0].interval = 30;
-    expect(() => new ServiceMonitor(sm).validate()).toThrow();
+    expect(() => new ServiceMonitor(sm as ConstructorParameters<typeof ServiceMonitor>[0]).validate()).toThrow();
     const chi = structuredClone(named('ClickHouseInstallation', 'token-factory', 'clickhouse'));
     delete chi.spec.configuration.clusters;
     expect(() => chiSchema.parse(chi)).toThrow();
@@ -172,11 +172,12 @@ describe('the pieces fit', () => {
     expect(config.api.keys.filter((k) => k.tenant === undefined).map((k) => k.key)).toContain(key);
   });
 
-  it('every Secret a pod reads exists with that key', () => {
+  it('every Secret and ConfigMap a pod reads exists, with the keys it reads', () => {
     for (const m of [...of('Deployment'), ...of('Job')]) {
       const spec = m.doc.spec.template.spec;
       for (const v of spec.volumes ?? []) if (v.secret) expect(() => named('Secret', v.secret.secretName)).not.toThrow();
       for (const c of spec.containers) {
+        for (const e of c.envFrom ?? []) expect(() => named('ConfigMap', e.configMapRef.name)).not.toThrow();
         for (const e of c.env ?? []) {
           const ref = e.valueFrom?.secretKeyRef;
           if (ref) expect(Object.keys(named('Secret', ref.name).stringData), `${m.doc.metadata.name}: ${e.name}`).toContain(ref.key);
@@ -203,20 +204,26 @@ describe('the pieces fit', () => {
 
   it('the config passes the real loader and points at the operator\'s ClickHouse cluster', () => {
     const text = named('Secret', 'token-factory-config').stringData['config.yaml'] as string;
-    const config = parseConfigText(text, 'config.yaml');
+    const creds = named('Secret', 'clickhouse-credentials').stringData;
+    // as the pods see it: ConfigMap + Secret environment replace the file's store section
+    const env = { ...named('ConfigMap', 'token-factory-clickhouse').data, CLICKHOUSE_USER: creds.user, CLICKHOUSE_PASSWORD: creds.password };
+    const config = parseConfigText(text, 'config.yaml', env);
+    expect(parseConfigText(text, 'config.yaml').store).toEqual({ ...config.store, password: '' });
     const chi = named('ClickHouseInstallation', 'token-factory', 'clickhouse');
     expect(config.store.kind).toBe('server');
     if (config.store.kind !== 'server') return;
     // the operator's service: clickhouse-<installation>.<namespace>.svc, HTTP on 8123
     expect(config.store.url).toBe(`http://clickhouse-${chi.metadata.name}.${chi.metadata.namespace}.svc:8123`);
+    expect(config.store.cluster).toBe('tf');
     expect(chi.spec.configuration.clusters.map((c: Doc) => c.name)).toContain(config.store.cluster);
     expect(Object.keys(chi.spec.configuration.users)).toContain(`${config.store.user}/k8s_secret_password`);
     // the keeper the installation points at is the keeper installation's service
     const chk = named('ClickHouseKeeperInstallation', chi.metadata.name, 'clickhouse');
     expect(chi.spec.configuration.zookeeper.nodes[0].host).toBe(`keeper-${chk.metadata.name}.${chk.metadata.namespace}.svc`);
     const [secretNs, secretName, secretKey] = String(chi.spec.configuration.users[`${config.store.user}/k8s_secret_password`]).split('/');
-    const secret = manifests.find((m) => m.doc.kind === 'Secret' && m.doc.metadata.name === secretName && m.doc.metadata.namespace === secretNs)!.doc;
+    const secret = named('Secret', secretName!, secretNs);
     expect(Object.keys(secret.stringData)).toContain(secretKey);
+    expect(secret.stringData[secretKey!]).toBe(creds.password);
   });
 
   it('the generated dashboards ConfigMap is labelled for Grafana\'s sidecar and the PrometheusRule for the operator', () => {

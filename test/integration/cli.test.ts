@@ -155,12 +155,12 @@ describe('token-factory ingest + report', () => {
       expect(viaApi.rows[2]).toMatchObject({ tenant: 'globex', model: 'meta/llama-3.1-8b-instruct', requests: 2, input_tokens: 120, output_tokens: 40, tokens: 160, errors: 1 });
 
       const get = (path: string, key?: string) => fetch(url + path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
-      expect((await get('/api/v1/report?by=tenant')).status).toBe(401);
-      const scoped = (await (await get('/api/v1/report?by=tenant', 'globex-key-0123456789')).json()) as { rows: unknown[] };
-      expect(scoped.rows).toEqual([{ tenant: 'globex', requests: 2, input_tokens: 120, output_tokens: 40, tokens: 160, errors: 1 }]);
-      const admin = (await (await get('/api/v1/report?by=tenant', 'admin-key-0123456789')).json()) as { rows: { tenant: string }[] };
+      expect((await get('/api/v1/unit-economics?by=tenant')).status).toBe(401);
+      const scoped = (await (await get('/api/v1/unit-economics?by=tenant', 'globex-key-0123456789')).json()) as { rows: unknown[] };
+      expect(scoped.rows).toEqual([expect.objectContaining({ tenant: 'globex', requests: 2, input_tokens: 120, output_tokens: 40, tokens: 160, errors: 1 })]);
+      const admin = (await (await get('/api/v1/unit-economics?by=tenant', 'admin-key-0123456789')).json()) as { rows: { tenant: string }[] };
       expect(admin.rows.map((r) => r.tenant)).toEqual(['acme', 'globex']);
-      const bad = await get('/api/v1/report?by=colour', 'admin-key-0123456789');
+      const bad = await get('/api/v1/unit-economics?by=colour', 'admin-key-0123456789');
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: string }).error).toMatch(/^by\.0: Invalid option: expected one of "tenant"\|"model"/);
     } finally {
