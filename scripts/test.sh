@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): passes on a fresh machine by itself. It installs the
 # npm dependencies when they are missing, builds, type-checks and runs every test.
-# Debian packages that later tests need (chromium, prometheus for promtool) are
-# installed here when missing, with apt-get, once they are needed.
+# Debian packages the tests need (prometheus for promtool, …) are installed by
+# scripts/ensure-debian-packages.sh when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,9 @@ if [ ! -d node_modules/chdb ]; then
   echo "== npm install (dependencies missing)"
   npm install --no-audit --no-fund
 fi
+
+echo "== Debian packages the tests need (promtool, amtool)"
+bash scripts/ensure-debian-packages.sh
 
 echo "== build"
 npm run build --silent

@@ -66,6 +66,13 @@ describe('config', () => {
     expect(c.store).toEqual({ kind: 'server', url: 'http://ch:8123', user: 'default', password: '', database: 'default', cluster: 'factory' });
   });
 
+  it('environment overrides apply field by field to a server store', () => {
+    const c = parseConfigText('store: { url: http://ch:8123, user: reader, database: tf }\n', 't.yaml', { CLICKHOUSE_PASSWORD: 's3cret' });
+    expect(c.store).toEqual({ kind: 'server', url: 'http://ch:8123', user: 'reader', password: 's3cret', database: 'tf', cluster: undefined });
+    // an embedded store ignores credentials it has no use for
+    expect(parseConfigText('store: { path: ./d }\n', 't.yaml', { CLICKHOUSE_PASSWORD: 'x' }).store).toEqual({ kind: 'embedded', path: './d' });
+  });
+
   it('a missing file is a ConfigError naming it', () => {
     expect(() => loadConfig({ file: '/nonexistent/tf.yaml', env: {} })).toThrow(/invalid config \/nonexistent\/tf.yaml:\n {2}cannot read: ENOENT/);
   });

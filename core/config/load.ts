@@ -64,14 +64,26 @@ export function parseConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
   return deepFreeze(result.data);
 }
 
+/**
+ * CLICKHOUSE_URL (and USER, PASSWORD, DATABASE, CLUSTER) override the store field by
+ * field: with CLICKHOUSE_URL the store is that server; the others apply to a server
+ * store whether its URL came from the file or the environment.
+ */
 function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  if (!env.CLICKHOUSE_URL) return raw;
-  const store: Record<string, unknown> = { url: env.CLICKHOUSE_URL };
+  const fileStore = typeof raw.store === 'object' && raw.store !== null ? (raw.store as Record<string, unknown>) : {};
+  const url = env.CLICKHOUSE_URL || fileStore.url;
+  if (url === undefined) return raw;
+  const store: Record<string, unknown> = env.CLICKHOUSE_URL ? { ...omit(fileStore, 'path'), url: env.CLICKHOUSE_URL } : { ...fileStore };
   if (env.CLICKHOUSE_USER) store.user = env.CLICKHOUSE_USER;
   if (env.CLICKHOUSE_PASSWORD) store.password = env.CLICKHOUSE_PASSWORD;
   if (env.CLICKHOUSE_DATABASE) store.database = env.CLICKHOUSE_DATABASE;
   if (env.CLICKHOUSE_CLUSTER) store.cluster = env.CLICKHOUSE_CLUSTER;
   return { ...raw, store };
+}
+
+function omit(o: Record<string, unknown>, key: string): Record<string, unknown> {
+  const { [key]: _, ...rest } = o;
+  return rest;
 }
 
 /** `gpu_types.H100.hourly_usd: expected number, got "abc"` */

@@ -41,11 +41,14 @@ export function KpiView({
   state,
   what,
   empty,
+  isEmpty,
   children,
 }: {
   state: KpiState;
   what: string;
   empty: React.ReactNode;
+  /** when a result with rows still has nothing to show (default: no rows) */
+  isEmpty?: (result: KpiFrame) => boolean;
   children: (result: KpiFrame) => React.ReactNode;
 }) {
   if (state.status === 'loading') {
@@ -54,7 +57,7 @@ export function KpiView({
   if (state.status === 'error') {
     return <ErrorState what={what} error={state.error} />;
   }
-  if (state.result.frame.length === 0) {
+  if (state.result.frame.length === 0 || isEmpty?.(state.result)) {
     return <Empty>{empty}</Empty>;
   }
   return <>{children(state.result)}</>;

@@ -27,7 +27,12 @@ export function UnitEconomicsPage() {
   return (
     <PageShell page="unitEconomics" subTitle="What a token costs us to make, fully loaded (capex, energy, idle time)">
       <Section title="GPU cost in the window" note="Σ request cost + idle cost + unassigned cost = GPU cost, to the micro-dollar.">
-        <KpiView state={totals} what="GPU cost totals" empty="No GPU telemetry in this window (DCGM samples): no GPU cost to show.">
+        <KpiView
+          state={totals}
+          what="GPU cost totals"
+          empty="No GPU telemetry in this window (DCGM samples): no GPU cost to show."
+          isEmpty={({ frame }) => !column<number>(frame, 'gpu_hours')?.[0]}
+        >
           {({ frame }) => {
             const v = (n: string) => column(frame, n)?.[0] ?? null;
             return (
