@@ -149,11 +149,13 @@ async function main(): Promise<void> {
       }),
     );
     const ackSeconds = (performance.now() - started) / 1000;
+    let shown = -1;
     await waitFor(
       'every span to be written',
       async () => {
         const n = await writtenSpans(metrics);
-        progress(`collect: ${n.toLocaleString('en')} / ${TOTAL.toLocaleString('en')} spans written`);
+        if (n !== shown) progress(`collect: ${n.toLocaleString('en')} / ${TOTAL.toLocaleString('en')} spans written`);
+        shown = n;
         return n >= TOTAL ? n : undefined;
       },
       600_000,

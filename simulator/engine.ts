@@ -287,7 +287,7 @@ export class FactoryEngine {
   private readonly deployments = new Map<string, DeploymentRuntime>();
   private readonly byModel = new Map<string, DeploymentRuntime[]>();
   private readonly queue = new EventQueue();
-  private readonly sampleMs: number;
+  private sampleMs: number;
   private tickStart: number;
   private tickOpen = false;
   private arrivals = true;
@@ -314,6 +314,17 @@ export class FactoryEngine {
     return this.clock;
   }
   private clock = 0;
+
+  /**
+   * Samples every `seconds` of simulated time from now on (0: no sampling), at the
+   * same grid as the start: times start + k × interval.
+   */
+  setSampleInterval(seconds: number): void {
+    const ms = Math.round(seconds * 1000);
+    if (ms % this.tickMs !== 0) throw new Error(`the sample interval (${seconds} s) must be a multiple of the tick (${this.topology.tick_s} s)`);
+    this.sampleMs = ms;
+    this.sampling = ms > 0;
+  }
 
   /** Workflows still running. */
   get workflowsInFlight(): number {

@@ -27,8 +27,8 @@ class SnapshotHistogram<S> extends Histogram<string> {
   }
 
   /** prom-client's registry renders histograms from this (and `get()` splays it) */
-  async getForPromString(): Promise<{ name: string; help: string; type: 'histogram'; values: { labels: Labels & { le?: string | number }; sharedLabels: Labels; value: number; metricName: string }[]; aggregator: 'sum' }> {
-    const values: { labels: Labels & { le?: string | number }; sharedLabels: Labels; value: number; metricName: string }[] = [];
+  async getForPromString(): Promise<{ name: string; help: string; type: 'histogram'; values: { labels: Record<string, string | number>; sharedLabels: Labels; value: number; metricName: string }[]; aggregator: 'sum' }> {
+    const values: { labels: Record<string, string | number>; sharedLabels: Labels; value: number; metricName: string }[] = [];
     for (const { labels, hist } of this.field.series(this.subject())) {
       const cum = cumulative(hist);
       hist.bounds.forEach((b, i) => values.push({ labels: { ...labels, le: b }, sharedLabels: {}, value: cum[i]!, metricName: `${this.field.name}_bucket` }));
@@ -107,6 +107,8 @@ export interface ServeOptions {
   host?: string;
   /** called before each scrape is rendered: bring the engine up to now */
   beforeScrape?: () => void;
+  /** while false every endpoint answers 503 (the factory is not live: a backfill is running) */
+  available?: () => boolean;
 }
 
 /** Serves every exporter of the engine's factory on its own loopback port. */
@@ -117,6 +119,7 @@ export async function serveExporters(engine: FactoryEngine, opts: ServeOptions =
   const serve = async (kind: ExporterEndpoint['kind'], job: string, name: string, registry: Registry, available: () => boolean) => {
     const server = createServer((req, res) => {
       if ((req.url ?? '/').split('?')[0] !== '/metrics') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      if (opts.available && !opts.available()) return void res.writeHead(503, { 'content-type': 'text/plain' }).end('not live yet\n');
       opts.beforeScrape?.();
       if (!available()) return void res.writeHead(503, { 'content-type': 'text/plain' }).end('engine is restarting\n');
       registry.metrics().then(

@@ -15,7 +15,7 @@ export interface Window {
   toMs: number;
 }
 
-interface CallTally {
+export interface CallTally {
   hour: number;
   tenant: string;
   model: string;
@@ -34,7 +34,7 @@ export interface GpuInfo {
   index: number;
 }
 
-interface WorkflowTruth {
+export interface WorkflowTruth {
   name: string;
   tenant: string;
   startMs: number;
@@ -69,14 +69,36 @@ export interface UnitEconomicsTruth {
   cost_per_mtok_usd: number | null;
 }
 
+/** Everything the truth holds, as structured-clonable data (it crosses from the simulator's worker thread). */
+export interface GroundTruthData {
+  calls: Map<string, CallTally>;
+  gpuHours: Map<number, Float64Array>;
+  gpus: GpuInfo[];
+  workflows: Map<string, WorkflowTruth>;
+  plainCalls: Map<number, { calls: number; errors: number }>;
+}
+
 export class GroundTruth {
-  private readonly calls = new Map<string, CallTally>();
+  private readonly calls: Map<string, CallTally>;
   /** per hour: seconds and energy (mJ) of GPU i at [2i] and [2i + 1] */
-  private readonly gpuHours = new Map<number, Float64Array>();
-  readonly gpus: GpuInfo[] = [];
-  private readonly workflows = new Map<string, WorkflowTruth>();
+  private readonly gpuHours: Map<number, Float64Array>;
+  readonly gpus: GpuInfo[];
+  private readonly workflows: Map<string, WorkflowTruth>;
   /** plain calls (no workflow): each its own trace, so its own workflow in KPIS.md's sense */
-  private readonly plainCalls = new Map<number, { calls: number; errors: number }>();
+  private readonly plainCalls: Map<number, { calls: number; errors: number }>;
+
+  constructor(data?: GroundTruthData) {
+    this.calls = data?.calls ?? new Map();
+    this.gpuHours = data?.gpuHours ?? new Map();
+    this.gpus = data?.gpus ?? [];
+    this.workflows = data?.workflows ?? new Map();
+    this.plainCalls = data?.plainCalls ?? new Map();
+  }
+
+  /** The truth as data (shared, not copied: post it or clone it). */
+  data(): GroundTruthData {
+    return { calls: this.calls, gpuHours: this.gpuHours, gpus: this.gpus, workflows: this.workflows, plainCalls: this.plainCalls };
+  }
 
   /** Registers a GPU; returns its id for `gpuTick`. */
   registerGpu(info: GpuInfo): number {

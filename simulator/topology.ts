@@ -282,3 +282,11 @@ export const DEMO_TOPOLOGY: TopologyInput = {
 export function parseTopology(input: unknown): Topology {
   return topologySchema.parse(input);
 }
+
+/** Deployment name → its model and GPU type (what the ground truth groups by). */
+export function deploymentInfo(t: Topology): (name: string) => { model: string; gpuType: string } | undefined {
+  const byName = new Map(
+    t.deployments.map((d) => [d.name, { model: d.model, gpuType: t.nodes.find((n) => n.name === d.node)!.gpu_type }] as const),
+  );
+  return (name) => byName.get(name);
+}

@@ -158,7 +158,7 @@ function closeServer(server: Server): Promise<void> {
 function logWriterEvent(e: WriterEvent, log: (line: string) => void): void {
   switch (e.kind) {
     case 'retry':
-      log(`writer: batch ${e.batch.seq} not written (${errorText(e.error)}); retrying in ${e.delayMs} ms`);
+      log(`writer: batches ${e.batches.map((b) => b.seq).join(', ')} not written (${errorText(e.error)}); retrying in ${e.delayMs} ms`);
       break;
     case 'quarantined':
       log(`writer: the store refused batch ${e.batch.seq} (${errorText(e.error)}); moved to ${e.path}`);

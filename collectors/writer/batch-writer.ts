@@ -1,10 +1,15 @@
 /**
- * The writer: takes sealed spool batches oldest first, stages each in a `StagedLoad`
- * and commits it (one `INSERT … SELECT` per raw table that drops rows already stored),
- * then deletes the batch. So a batch is deleted only once its rows are in ClickHouse; a
+ * The writer: takes sealed spool batches oldest first, stages them in a `StagedLoad`
+ * and commits (one `INSERT … SELECT` per raw table that drops rows already stored), then
+ * deletes the batches. So a batch is deleted only once its rows are in ClickHouse; a
  * crash in between replays it and the identity check (spans: trace id + span id; metric
- * points: series + second) writes nothing twice. Each commit also carries the batch's
- * deduplication token (`<spool id>-<seq>`).
+ * points: series + second) writes nothing twice. Each commit also carries a deduplication
+ * token (`<spool id>-<first seq>-<last seq>`).
+ *
+ * Throughput: consecutive batches of a lane are written together (a group: up to
+ * `maxGroupBatches` batches, `maxGroupBytes` bytes) — for `traces-pb` one engine query
+ * reads them as parallel sources, and its planning is paid once — and the next group
+ * stages while the previous one commits.
  *
  * Failures, classified by error code (never by message text):
  * - the store is unreachable or overloaded (no ClickHouse code, or a retryable one):
@@ -22,10 +27,10 @@ import { RAW_TABLES, type RawTable } from '../../core/schema/otel-rows.js';
 import { decodeOtlp } from '../otlp/decode-otlp.js';
 import { clickhouseErrorCode } from '../otlp-engine/engine-errors.js';
 import type { CollectorMetrics, Signal } from '../observability/collector-metrics.js';
-import { stageTracesBatch } from './engine-batch.js';
+import { STAGE_MEMORY_SETTINGS, stageTracesBatch } from './engine-batch.js';
 import { StagedLoad, type LoadCounts } from './staged-load.js';
 import { decodeRowsRecord } from './spool-record.js';
-import type { Batch, ItemCounts, Spool } from './spool.js';
+import type { Batch, Spool } from './spool.js';
 
 export interface BatchWriterOptions {
   /** attempts of a batch the store refuses (with a ClickHouse error code) before it is set aside; default 3 */
@@ -35,13 +40,17 @@ export interface BatchWriterOptions {
   maxBackoffMs?: number;
   /** decoder of `traces-pb` batches: ClickHouse (`engine`, default) or this process (`js`) */
   decoder?: 'engine' | 'js';
+  /** most batches written together; default 4 */
+  maxGroupBatches?: number;
+  /** most bytes written together; default 24 MiB */
+  maxGroupBytes?: number;
   /** called on every batch outcome (logging) */
   onEvent?: (e: WriterEvent) => void;
 }
 
 export type WriterEvent =
-  | { kind: 'written'; batch: Batch; counts: LoadCounts; seconds: number; decoder: 'engine' | 'js' }
-  | { kind: 'retry'; batch: Batch; error: unknown; delayMs: number }
+  | { kind: 'written'; batches: readonly Batch[]; counts: LoadCounts; seconds: number; decoder: 'engine' | 'js' }
+  | { kind: 'retry'; batches: readonly Batch[]; error: unknown; delayMs: number }
   | { kind: 'quarantined'; batch: Batch; error: unknown; path: string }
   | { kind: 'corrupt-record'; batch: Batch; record: number; error: unknown };
 
@@ -77,11 +86,13 @@ const SIGNAL_OF: Record<RawTable, Signal> = {
 };
 
 export class BatchWriter {
-  private readonly loads: Record<Batch['lane'], StagedLoad>;
+  private readonly loads: Record<Batch['lane'], StagedLoad[]>;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private sleepTimer: NodeJS.Timeout | undefined;
+  /** cuts a backoff short (stop) */
+  private endBackoff: (() => void) | undefined;
   private readonly unsubscribe: () => void;
   private readonly opts: Required<Omit<BatchWriterOptions, 'onEvent'>> & Pick<BatchWriterOptions, 'onEvent'>;
   private failures = 0;
@@ -93,8 +104,8 @@ export class BatchWriter {
     private readonly metrics: CollectorMetrics,
     opts: BatchWriterOptions = {},
   ) {
-    this.opts = { maxAttempts: 3, minBackoffMs: 200, maxBackoffMs: 10_000, decoder: 'engine', ...opts };
-    this.loads = { 'traces-pb': new StagedLoad(store), rows: new StagedLoad(store) };
+    this.opts = { maxAttempts: 3, minBackoffMs: 200, maxBackoffMs: 10_000, decoder: 'engine', maxGroupBatches: 4, maxGroupBytes: 24 * 1024 * 1024, ...opts };
+    this.loads = { 'traces-pb': [new StagedLoad(store), new StagedLoad(store)], rows: [new StagedLoad(store), new StagedLoad(store)] };
     this.unsubscribe = spool.onSealed(() => this.wake?.());
   }
 
@@ -136,87 +147,154 @@ export class BatchWriter {
     }
   }
 
-  /** Stops after the batch in hand (its commit finishes; a batch in backoff is left spooled). */
+  /** Stops after the group in hand (its commit finishes; a group in backoff is left spooled). */
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe();
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.endBackoff?.();
     this.wake?.();
     await this.loop;
-    for (const load of Object.values(this.loads)) await load.dispose().catch(() => {});
+    for (const load of Object.values(this.loads).flat()) await load.dispose().catch(() => {});
   }
 
   private async run(): Promise<void> {
+    // Two groups in flight at most: the next one stages while the previous one commits
+    // (commits one at a time). Each lane has a load per slot.
+    let committing: Promise<void> | undefined;
+    const inFlight = new Set<Batch>();
+    let slot = 0;
     while (this.running) {
-      const batch = this.spool.sealed[0];
-      this.metrics.queueBatches.set(this.spool.sealed.length);
-      this.metrics.spoolBytes.set(this.spool.bytes);
-      this.metrics.queueItems.set({ signal: 'traces' }, this.spool.queuedItems.traces);
-      this.metrics.queueItems.set({ signal: 'metrics' }, this.spool.queuedItems.metrics);
-      if (!batch) {
+      this.updateGauges();
+      const group = this.nextGroup(inFlight);
+      if (group.length === 0) {
+        if (committing) {
+          await committing;
+          committing = undefined;
+          continue;
+        }
+        // nothing sealed: what has been open long enough goes now; else wait for a batch
+        this.spool.sealDue();
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
       }
+      const lane = group[0]!.lane;
+      const load = this.loads[lane][slot++ % 2]!;
+      for (const b of group) inFlight.add(b);
       const started = performance.now();
+      let decoder: 'engine' | 'js';
       try {
-        const { counts, decoder } = await this.write(batch);
-        const seconds = (performance.now() - started) / 1000;
-        this.metrics.batchSeconds.observe({ lane: batch.lane, outcome: 'written' }, seconds);
-        const written: ItemCounts = { traces: 0, metrics: 0 };
-        for (const table of RAW_TABLES) {
-          const c = counts[table];
-          const signal = SIGNAL_OF[table];
-          written[signal] += c.staged;
-          if (c.written > 0) this.metrics.writtenRows.inc({ signal, table }, c.written);
-          if (c.staged > c.written) this.metrics.droppedItems.inc({ signal, reason: 'duplicate' }, c.staged - c.written);
-        }
-        await this.spool.remove(batch, written);
-        this.failures = 0;
-        this.opts.onEvent?.({ kind: 'written', batch, counts, seconds, decoder });
+        decoder = await this.stage(load, group);
       } catch (e) {
-        this.metrics.batchSeconds.observe({ lane: batch.lane, outcome: 'failed' }, (performance.now() - started) / 1000);
-        this.failures++;
-        this.lastError = e;
-        const code = clickhouseErrorCode(e);
-        if (code !== undefined && !RETRYABLE_CODES.has(code) && this.failures >= this.opts.maxAttempts) {
-          const path = await this.spool.quarantine(batch);
-          for (const s of ['traces', 'metrics'] as const) if (batch.items[s] > 0) this.metrics.droppedItems.inc({ signal: s, reason: 'refused_by_store' }, batch.items[s]);
-          this.failures = 0;
-          this.opts.onEvent?.({ kind: 'quarantined', batch, error: e, path });
-          continue;
-        }
-        const delayMs = Math.min(this.opts.maxBackoffMs, this.opts.minBackoffMs * 2 ** Math.min(this.failures - 1, 16));
-        this.opts.onEvent?.({ kind: 'retry', batch, error: e, delayMs });
-        await new Promise<void>((resolve) => {
-          this.sleepTimer = setTimeout(resolve, delayMs);
-          this.wake = resolve;
-        });
-        this.wake = undefined;
+        await committing;
+        committing = undefined;
+        for (const b of group) inFlight.delete(b);
+        await this.failed(group, e, started);
+        continue;
       }
+      await committing;
+      committing = this.commit(load, group, decoder, started).finally(() => {
+        for (const b of group) inFlight.delete(b);
+      });
     }
+    await committing;
+    this.updateGauges();
   }
 
-  /** Stages and commits one batch. */
-  private async write(batch: Batch): Promise<{ counts: LoadCounts; decoder: 'engine' | 'js' }> {
-    const load = this.loads[batch.lane];
-    // whatever a failed attempt left in staging goes first (throws while the store is down: retried)
+  /**
+   * The oldest sealed batch not in flight, with the batches of its lane that follow it
+   * (within the group limits). One batch at a time while the writer is failing, so a
+   * batch the store refuses is found and set aside alone.
+   */
+  private nextGroup(inFlight: ReadonlySet<Batch>): Batch[] {
+    const free = this.spool.sealed.filter((b) => !inFlight.has(b));
+    const first = free[0];
+    if (!first) return [];
+    const group = [first];
+    let bytes = first.bytes;
+    const most = this.failures > 0 ? 1 : this.opts.maxGroupBatches;
+    for (const b of free.slice(1)) {
+      if (group.length >= most || b.lane !== first.lane || bytes + b.bytes > this.opts.maxGroupBytes) break;
+      group.push(b);
+      bytes += b.bytes;
+    }
+    return group;
+  }
+
+  private updateGauges(): void {
+    this.metrics.queueBatches.set(this.spool.sealed.length);
+    this.metrics.spoolBytes.set(this.spool.bytes);
+    this.metrics.queueItems.set({ signal: 'traces' }, this.spool.queuedItems.traces);
+    this.metrics.queueItems.set({ signal: 'metrics' }, this.spool.queuedItems.metrics);
+  }
+
+  /** Stages a group into `load` (emptied first: what a failed attempt left goes; throws while the store is down). */
+  private async stage(load: StagedLoad, group: readonly Batch[]): Promise<'engine' | 'js'> {
     await load.abort();
-    let decoder: 'engine' | 'js' = 'js';
-    if (batch.lane === 'traces-pb') {
-      decoder = this.opts.decoder === 'engine' && (await this.stageWithEngine(load, batch)) ? 'engine' : 'js';
-      if (decoder === 'js') await this.stageTracesInJs(load, batch);
-    } else {
-      await this.stageRows(load, batch);
+    if (group[0]!.lane === 'rows') {
+      await this.stageRows(load, group);
+      return 'js';
     }
-    const counts = await load.commit({ deduplicationToken: `${this.spool.id}-${batch.seq}` });
-    return { counts, decoder };
+    if (this.opts.decoder === 'engine' && (await this.stageWithEngine(load, group))) return 'engine';
+    for (const batch of group) await this.stageTracesInJs(load, batch);
+    return 'js';
   }
 
-  /** True when the engine staged the batch; false when it must be decoded in JS (the staging is undone). */
-  private async stageWithEngine(load: StagedLoad, batch: Batch): Promise<boolean> {
+  /** Commits a staged group and forgets its batches; a failure is handled (retry or set aside), never thrown. */
+  private async commit(load: StagedLoad, group: readonly Batch[], decoder: 'engine' | 'js', started: number): Promise<void> {
+    let counts: LoadCounts;
     try {
-      const r = await stageTracesBatch(this.store, load, batch.path);
+      counts = await load.commit({ deduplicationToken: `${this.spool.id}-${group[0]!.seq}-${group[group.length - 1]!.seq}`, insertSettings: STAGE_MEMORY_SETTINGS });
+      for (const table of RAW_TABLES) {
+        const c = counts[table];
+        const signal = SIGNAL_OF[table];
+        if (c.written > 0) this.metrics.writtenRows.inc({ signal, table }, c.written);
+        if (c.staged > c.written) this.metrics.droppedItems.inc({ signal, reason: 'duplicate' }, c.staged - c.written);
+      }
+      for (const batch of group) await this.spool.remove(batch);
+    } catch (e) {
+      await this.failed(group, e, started);
+      return;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.batchSeconds.observe({ lane: group[0]!.lane, outcome: 'written' }, seconds);
+    this.failures = 0;
+    this.opts.onEvent?.({ kind: 'written', batches: group, counts, seconds, decoder });
+  }
+
+  /** A group failed: a single batch the store refuses for good is set aside; else back off (the batches stay first in line). */
+  private async failed(group: readonly Batch[], e: unknown, started: number): Promise<void> {
+    this.metrics.batchSeconds.observe({ lane: group[0]!.lane, outcome: 'failed' }, (performance.now() - started) / 1000);
+    this.failures++;
+    this.lastError = e;
+    const code = clickhouseErrorCode(e);
+    if (group.length === 1 && code !== undefined && !RETRYABLE_CODES.has(code) && this.failures >= this.opts.maxAttempts) {
+      const batch = group[0]!;
+      const path = await this.spool.quarantine(batch);
+      for (const s of ['traces', 'metrics'] as const) if (batch.items[s] > 0) this.metrics.droppedItems.inc({ signal: s, reason: 'refused_by_store' }, batch.items[s]);
+      this.failures = 0;
+      this.opts.onEvent?.({ kind: 'quarantined', batch, error: e, path });
+      return;
+    }
+    const delayMs = Math.min(this.opts.maxBackoffMs, this.opts.minBackoffMs * 2 ** Math.min(this.failures - 1, 16));
+    this.opts.onEvent?.({ kind: 'retry', batches: group, error: e, delayMs });
+    if (!this.running) return;
+    await new Promise<void>((resolve) => {
+      this.sleepTimer = setTimeout(resolve, delayMs);
+      this.endBackoff = resolve;
+    });
+    this.endBackoff = undefined;
+  }
+
+  /**
+   * True when the engine staged the group (one query); false when it must be decoded in
+   * JS (the staging is undone): a request holds values the engine SQL does not render, or
+   * one the engine refuses that the receiver's check took.
+   */
+  private async stageWithEngine(load: StagedLoad, group: readonly Batch[]): Promise<boolean> {
+    try {
+      const r = await stageTracesBatch(this.store, load, group.map((b) => b.path));
       if (r.kind === 'staged') return true;
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
@@ -239,22 +317,24 @@ export class BatchWriter {
     }
   }
 
-  private async stageRows(load: StagedLoad, batch: Batch): Promise<void> {
-    const records = await this.spool.readRecords(batch);
+  private async stageRows(load: StagedLoad, group: readonly Batch[]): Promise<void> {
     const texts = new Map<RawTable, { rows: number; parts: Buffer[]; bytes: number }>();
-    for (const [i, record] of records.entries()) {
-      let decoded;
-      try {
-        decoded = decodeRowsRecord(record);
-      } catch (e) {
-        this.corrupt(batch, i, e, undefined);
-        continue;
-      }
-      for (const t of decoded.texts) {
-        const acc = texts.get(t.table) ?? texts.set(t.table, { rows: 0, parts: [], bytes: 0 }).get(t.table)!;
-        acc.rows += t.rows;
-        acc.parts.push(t.text);
-        acc.bytes += t.text.length;
+    for (const batch of group) {
+      const records = await this.spool.readRecords(batch);
+      for (const [i, record] of records.entries()) {
+        let decoded;
+        try {
+          decoded = decodeRowsRecord(record);
+        } catch (e) {
+          this.corrupt(batch, i, e, undefined);
+          continue;
+        }
+        for (const t of decoded.texts) {
+          const acc = texts.get(t.table) ?? texts.set(t.table, { rows: 0, parts: [], bytes: 0 }).get(t.table)!;
+          acc.rows += t.rows;
+          acc.parts.push(t.text);
+          acc.bytes += t.text.length;
+        }
       }
     }
     for (const [table, acc] of texts) {

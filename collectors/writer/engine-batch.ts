@@ -1,8 +1,9 @@
 /**
- * Stages a `traces-pb` spool batch — OTLP/protobuf trace requests framed as ClickHouse's
+ * Stages `traces-pb` spool batches — OTLP/protobuf trace requests framed as ClickHouse's
  * length-delimited `Protobuf` format — through the engine: one `INSERT INTO <stage>
- * SELECT …` reads the whole batch (one row per request) and flattens it with the SQL of
- * collectors/otlp-engine, so no span crosses into JS.
+ * SELECT …` reads the batches (one row per request; each file a source of a UNION ALL,
+ * read in parallel) and flattens them with the SQL of collectors/otlp-engine, so no span
+ * crosses into JS.
  *
  * - embedded store: the engine reads the batch file where it lies;
  * - server: the file is not on the server, so its bytes are the body of
@@ -13,6 +14,7 @@
  * `DecodeError` (the engine refuses a request the JS decoder accepted at the door: decode
  * the batch in JS too). Other errors are the store's.
  */
+import type { ClickHouseSettings } from '@clickhouse/client';
 import { randomUUID } from 'node:crypto';
 import { copyFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,28 +27,43 @@ import { payloadTempDir } from '../otlp-engine/stage-traces.js';
 import { protobufReadSettings, settingsClause, sqlString, TRACE_REQUEST_STRUCTURE, traceRowsSelect } from '../otlp-engine/trace-sql.js';
 import { STAGE_SOURCE_COLUMN, type StagedLoad } from './staged-load.js';
 
+/**
+ * Bounds on the memory of the staging query: blocks of 8 192 spans, and parts of the
+ * staging table written every 64 MiB rather than squashed up to ClickHouse's default
+ * 256 MiB / 1 M rows per insert block (measured: peak RSS of the collector, see bench/README.md).
+ */
+export const STAGE_MEMORY_SETTINGS: ClickHouseSettings = {
+  max_block_size: '8192',
+  min_insert_block_size_rows: '65536',
+  min_insert_block_size_bytes: String(64 * 1024 * 1024),
+};
+
 export type EngineBatchResult = { kind: 'staged'; rows: number } | { kind: 'unsupported'; reason: string };
 
 /** A path `file()` reads as is: no glob characters, quotes or control characters. */
 const PLAIN_PATH = /^[A-Za-z0-9_\-./+@%=,]+$/;
 
-export async function stageTracesBatch(store: Store, load: StagedLoad, path: string): Promise<EngineBatchResult> {
+/** Stages the spans of the batches at `paths` with one query (the files are read as parallel sources). */
+export async function stageTracesBatch(store: Store, load: StagedLoad, paths: readonly string[]): Promise<EngineBatchResult> {
   const stage = await load.stagingTable('otel_traces');
   const columns = [...stage.columns.map((c) => c.ident.replace(/^`|`$/g, '')), STAGE_SOURCE_COLUMN];
   const into = `INSERT INTO ${stage.name} (${columns.map(columnIdent).join(', ')})`;
-  const settings = protobufReadSettings(traceRequestSchema());
+  const settings: Record<string, string | number> = { ...protobufReadSettings(traceRequestSchema()), ...(STAGE_MEMORY_SETTINGS as Record<string, string>) };
   const before = await countRows(store, stage.name);
   try {
     if (store.kind === 'server') {
-      const select = traceRowsSelect([`input(${sqlString(TRACE_REQUEST_STRUCTURE)})`], columns);
-      const result = await store.client.exec({ query: `${into} ${select} FORMAT Protobuf`, values: Readable.from([await readFile(path)]), clickhouse_settings: settings });
-      for await (const _ of result.stream) {
-        // drain: an INSERT answers nothing, but the response must be consumed
+      // the files are not on the server: each is the body of its own INSERT … FROM input()
+      for (const path of paths) {
+        const select = traceRowsSelect([`input(${sqlString(TRACE_REQUEST_STRUCTURE)})`], columns);
+        const result = await store.client.exec({ query: `${into} ${select} FORMAT Protobuf`, values: Readable.from([await readFile(path)]), clickhouse_settings: settings });
+        for await (const _ of result.stream) {
+          // drain: an INSERT answers nothing, but the response must be consumed
+        }
       }
     } else {
-      await withPlainPath(path, async (p) => {
-        const source = `file(${sqlString(p)}, 'Protobuf', ${sqlString(TRACE_REQUEST_STRUCTURE)})`;
-        await store.client.command({ query: `${into} ${traceRowsSelect([source], columns)} ${settingsClause(settings)}` });
+      await withPlainPaths(paths, async (plain) => {
+        const sources = plain.map((p) => `file(${sqlString(p)}, 'Protobuf', ${sqlString(TRACE_REQUEST_STRUCTURE)})`);
+        await store.client.command({ query: `${into} ${traceRowsSelect(sources, columns)} ${settingsClause(settings)}` });
       });
     }
   } catch (e) {
@@ -60,15 +77,24 @@ export async function stageTracesBatch(store: Store, load: StagedLoad, path: str
   return { kind: 'staged', rows };
 }
 
-/** Runs `fn` with a path to the batch that `file()` reads literally (a temporary copy when the spool's path is not plain). */
-async function withPlainPath(path: string, fn: (plain: string) => Promise<void>): Promise<void> {
-  if (PLAIN_PATH.test(path)) return fn(path);
-  const copy = join(payloadTempDir(), `tf-spool-${process.pid}-${randomUUID()}.pb`);
-  await copyFile(path, copy);
+/** Runs `fn` with paths to the batches that `file()` reads literally (temporary copies of those whose path is not plain). */
+async function withPlainPaths(paths: readonly string[], fn: (plain: string[]) => Promise<void>): Promise<void> {
+  const copies: string[] = [];
   try {
-    await fn(copy);
+    const plain: string[] = [];
+    for (const path of paths) {
+      if (PLAIN_PATH.test(path)) {
+        plain.push(path);
+        continue;
+      }
+      const copy = join(payloadTempDir(), `tf-spool-${process.pid}-${randomUUID()}.pb`);
+      copies.push(copy);
+      await copyFile(path, copy);
+      plain.push(copy);
+    }
+    await fn(plain);
   } finally {
-    await rm(copy, { force: true });
+    await Promise.all(copies.map((c) => rm(c, { force: true })));
   }
 }
 

@@ -6,17 +6,19 @@
  * whatever is left (the identity check at commit makes a replay count nothing twice).
  *
  * Layout of `dir`: `spool.id` (a random id, the prefix of every batch's deduplication
- * token), batches `<seq>.<lane>.open` while they are appended to and `<seq>.<lane>.seg`
+ * token), `spool.lock` (the pid of the one process using it), batches `<seq>.<lane>.open` while they are appended to and `<seq>.<lane>.seg`
  * once sealed, `failed/` for batches the store refused for good. A batch is one file of
  * framed records (spool-frame.ts) of one lane (spool-record.ts); `seq` orders batches.
  *
  * Batching: a lane appends to its open batch until it holds `maxBatchItems` items or
- * `maxBatchBytes` bytes, or `maxBatchAgeMs` after its first record; then it is sealed
- * (fsync, close, rename) and handed to the writer. Durability costs one fdatasync per
+ * `maxBatchBytes` bytes, or `maxBatchAgeMs` after its first record once the writer has
+ * nothing else to write (`sealDue`); then it is sealed (fsync, close, rename) and handed
+ * to the writer. So batches are small when traffic is light (latency ≤ the age) and grow
+ * to the size limits while the writer is behind. Durability costs one fdatasync per
  * wave of concurrent appends (group commit), not one per request.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fdatasync, fsync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, truncateSync, writeFileSync, writevSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fsync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync, writevSync } from 'node:fs';
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,7 +30,7 @@ const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
 
 export interface SpoolOptions {
-  /** seal a batch at this many items (spans, data points); default 50 000 */
+  /** seal a batch at this many items (spans, data points); default 20 000 */
   maxBatchItems?: number;
   /** … or at this many bytes; default 16 MiB */
   maxBatchBytes?: number;
@@ -36,7 +38,7 @@ export interface SpoolOptions {
   maxBatchAgeMs?: number;
 }
 
-export const SPOOL_DEFAULTS = { maxBatchItems: 50_000, maxBatchBytes: 16 * 1024 * 1024, maxBatchAgeMs: 1000 } as const;
+export const SPOOL_DEFAULTS = { maxBatchItems: 20_000, maxBatchBytes: 16 * 1024 * 1024, maxBatchAgeMs: 1000 } as const;
 
 export type ItemCounts = Record<Signal, number>;
 
@@ -66,6 +68,8 @@ interface OpenBatch {
   dirSynced: boolean;
   waiters: { upTo: number; resolve: () => void; reject: (e: unknown) => void }[];
   timer: NodeJS.Timeout | undefined;
+  /** past maxBatchAgeMs: sealed as soon as the writer has nothing else */
+  due: boolean;
   sealing: Promise<void> | undefined;
 }
 
@@ -97,6 +101,7 @@ export class Spool {
   /** Opens (creating) the spool at `dir` and recovers what a previous run left: torn tails are cut, open batches sealed. */
   static open(dir: string, opts: SpoolOptions = {}): Spool {
     mkdirSync(dir, { recursive: true });
+    lockSpool(dir);
     const idFile = join(dir, 'spool.id');
     if (!existsSync(idFile)) writeFileSync(idFile, randomUUID() + '\n');
     const id = readFileSync(idFile, 'utf8').trim();
@@ -201,8 +206,19 @@ export class Spool {
     const durable = this.waitSynced(batch, batch.bytes);
     const full = batch.items.traces + batch.items.metrics >= this.opts.maxBatchItems || batch.bytes >= this.opts.maxBatchBytes;
     if (full) void this.seal(batch).catch(() => {});
-    else batch.timer ??= setTimeout(() => void this.seal(batch).catch(() => {}), this.opts.maxBatchAgeMs);
+    else batch.timer ??= setTimeout(() => this.aged(batch), this.opts.maxBatchAgeMs);
     return durable;
+  }
+
+  /**
+   * Seals the open batches that are past `maxBatchAgeMs`: the writer calls this when it
+   * has nothing sealed to write. (An aged batch is sealed at once only when no sealed
+   * batch is waiting; while the writer is behind, open batches keep filling up to their
+   * size limits, so batches grow with the load instead of the writer paying a query per
+   * small batch.)
+   */
+  sealDue(): void {
+    for (const batch of [...this.open.values()]) if (batch.due) void this.seal(batch).catch(() => {});
   }
 
   /** Seals every open batch (at shutdown, or to flush now). */
@@ -211,11 +227,11 @@ export class Spool {
   }
 
   /** Forgets a batch that was written (deletes its file). */
-  async remove(batch: Batch, written: Partial<ItemCounts>): Promise<void> {
+  async remove(batch: Batch): Promise<void> {
     await unlink(batch.path).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
-    this.dropSealed(batch, written);
+    this.dropSealed(batch);
   }
 
   /** Moves a batch the store refused for good to `failed/` (kept for a person to look at). */
@@ -224,7 +240,7 @@ export class Spool {
     mkdirSync(failedDir, { recursive: true });
     const to = join(failedDir, `${String(batch.seq).padStart(12, '0')}.${batch.lane}.seg`);
     await rename(batch.path, to);
-    this.dropSealed(batch, batch.items);
+    this.dropSealed(batch);
     return to;
   }
 
@@ -234,17 +250,18 @@ export class Spool {
     return scanFrames(bytes).records.map(([s, e]) => bytes.subarray(s, e));
   }
 
-  /** Seals what is open and refuses further appends. */
+  /** Seals what is open, refuses further appends and lets another process open the spool. */
   async close(): Promise<void> {
     this.closed = true;
     await this.sealAll();
+    unlockSpool(this.dir);
   }
 
-  private dropSealed(batch: Batch, written: Partial<ItemCounts>): void {
+  private dropSealed(batch: Batch): void {
     const i = this.sealedBatches.indexOf(batch);
     if (i >= 0) this.sealedBatches.splice(i, 1);
     this.totalBytes -= batch.bytes;
-    for (const s of ['traces', 'metrics'] as const) this.pendingItems[s] = Math.max(0, this.pendingItems[s] - Math.max(batch.items[s], written[s] ?? 0));
+    for (const s of ['traces', 'metrics'] as const) this.pendingItems[s] = Math.max(0, this.pendingItems[s] - batch.items[s]);
   }
 
   private addSealed(batch: Batch): void {
@@ -257,11 +274,16 @@ export class Spool {
     for (const fn of this.listeners) fn();
   }
 
+  private aged(batch: OpenBatch): void {
+    batch.due = true;
+    if (this.sealedBatches.length === 0) void this.seal(batch).catch(() => {});
+  }
+
   private startBatch(lane: Lane): OpenBatch {
     const seq = this.seq++;
     const path = join(this.dir, `${String(seq).padStart(12, '0')}.${lane}.open`);
     const fd = openSync(path, 'a');
-    const batch: OpenBatch = { seq, lane, path, fd, bytes: 0, records: 0, items: zero(), synced: 0, syncing: false, dirSynced: false, waiters: [], timer: undefined, sealing: undefined };
+    const batch: OpenBatch = { seq, lane, path, fd, bytes: 0, records: 0, items: zero(), synced: 0, syncing: false, dirSynced: false, waiters: [], timer: undefined, due: false, sealing: undefined };
     this.open.set(lane, batch);
     return batch;
   }
@@ -316,6 +338,45 @@ export class Spool {
       this.addSealed({ seq: batch.seq, lane: batch.lane, path, bytes: batch.bytes, records: batch.records, items: batch.items, recovered: false });
     })();
     return batch.sealing;
+  }
+}
+
+/**
+ * One process per spool: `spool.lock` holds the owner's pid. A lock whose process is gone
+ * is taken over (the previous run was killed); this process may open its own spool again.
+ */
+function lockSpool(dir: string): void {
+  const file = join(dir, 'spool.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (pid === process.pid) return;
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) throw new Error(`the spool ${dir} is in use by process ${pid}`);
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`cannot lock the spool ${dir}`);
+}
+
+function unlockSpool(dir: string): void {
+  const file = join(dir, 'spool.lock');
+  try {
+    if (Number(readFileSync(file, 'utf8').trim()) === process.pid) rmSync(file, { force: true });
+  } catch {
+    // gone already
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -14,6 +14,7 @@
  * loaders that stage several payloads in one engine-side INSERT and commit them at once
  * (`commitBySource`); rows staged with `add()` have source 0.
  */
+import type { ClickHouseSettings } from '@clickhouse/client';
 import type { Store } from '../../core/store/open-store.js';
 import { RAW_TABLES, type RawRows, type RawTable } from '../../core/schema/otel-rows.js';
 import { qualified, columnIdent } from '../../core/schema/ddl.js';
@@ -77,6 +78,8 @@ export interface CommitOptions {
    * `non_replicated_deduplication_window` — on top of the identity check, which always applies.
    */
   deduplicationToken?: string;
+  /** further settings of each raw-table INSERT (e.g. bounds on its memory) */
+  insertSettings?: ClickHouseSettings;
 }
 
 export class StagedLoad {
@@ -159,7 +162,10 @@ export class StagedLoad {
       if (written > 0) {
         await this.store.client.command({
           query: `INSERT INTO ${target} (${colList}) ${fresh}`,
-          ...(options.deduplicationToken !== undefined ? { clickhouse_settings: { insert_deduplication_token: `${options.deduplicationToken}:${table}` } } : {}),
+          clickhouse_settings: {
+            ...options.insertSettings,
+            ...(options.deduplicationToken !== undefined ? { insert_deduplication_token: `${options.deduplicationToken}:${table}` } : {}),
+          },
         });
       }
       counts[table] = { staged: this.staged.get(table) ?? 0, written };

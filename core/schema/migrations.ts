@@ -37,7 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    name: 'hourly rollups: dirty-hour marks, rollup_hours, rollup_requests_hourly, rollup_deployments_hourly',
+    name: 'rollups: dirty-hour marks, rollup_hours, rollup_requests_hourly, rollup_deployments_hourly, rollup_requests_daily, rollup_days',
     statements: (t) => rollupStatements(t),
   },
 ];
@@ -157,12 +157,37 @@ export const ROLLUP_DEPLOYMENTS_HOURLY: TableDef = {
   orderBy: '(hour, deployment)',
 };
 
-export const ROLLUP_TABLES: readonly TableDef[] = [ROLLUP_DIRTY_HOURS, ROLLUP_HOURS, ROLLUP_REQUESTS_HOURLY, ROLLUP_DEPLOYMENTS_HOURLY];
+/**
+ * The request rollup merged per day (same columns; `hour` holds the start of the day, so
+ * the same SQL reads both), for long windows: a month is 30 rows per key, not 720.
+ */
+export const ROLLUP_REQUESTS_DAILY: TableDef = { ...ROLLUP_REQUESTS_HOURLY, name: 'rollup_requests_daily' };
+
+/** Per day and settle run: the version written and the newest hour version it was built from. */
+export const ROLLUP_DAYS: TableDef = {
+  name: 'rollup_days',
+  columns: `
+    day DateTime,
+    version UInt64,
+    hours_version UInt64,
+    settled_at DateTime64(3, 'UTC')`,
+  engine: 'ReplacingMergeTree',
+  engineArgs: ['version'],
+  orderBy: 'day',
+};
+
+export const ROLLUP_TABLES: readonly TableDef[] = [ROLLUP_DIRTY_HOURS, ROLLUP_HOURS, ROLLUP_REQUESTS_HOURLY, ROLLUP_DEPLOYMENTS_HOURLY, ROLLUP_REQUESTS_DAILY, ROLLUP_DAYS];
 
 /**
- * The marking views. A GPU sample changes the coverage of its neighbours too, so the
- * reader of the marks widens `gpu` marks by max_sample_gap_s (pipelines/rollups).
+ * A GPU sample changes the coverage of its neighbours too. Besides the `gpu` mark of its
+ * hour, a sample within this many seconds of the hour's start or end also marks
+ * `gpu_start` / `gpu_end`; the reader of the marks (pipelines/rollups) turns those into
+ * the previous / next hour when max_sample_gap_s is at most this, and otherwise widens
+ * every `gpu` mark by the gap.
  */
+export const ROLLUP_GPU_EDGE_S = 600;
+
+/** The marking views. */
 function rollupStatements(t: DdlTarget): string[] {
   const cluster = t.cluster ? ` ON CLUSTER ${ident(t.cluster)}` : '';
   const marks = qualified(t, storageTable(ROLLUP_DIRTY_HOURS.name, t));
@@ -170,6 +195,11 @@ function rollupStatements(t: DdlTarget): string[] {
   return [
     ...ROLLUP_TABLES.flatMap((def) => renderTable(def, t)),
     view('rollup_dirty_requests_mv', `SELECT hour, 'requests' AS source, now64(3) AS marked_at FROM ${qualified(t, storageTable('llm_requests', t))} GROUP BY hour`),
-    view('rollup_dirty_gpu_mv', `SELECT toStartOfHour(ts) AS hour, 'gpu' AS source, now64(3) AS marked_at FROM ${qualified(t, storageTable('gpu_samples', t))} GROUP BY hour`),
+    view(
+      'rollup_dirty_gpu_mv',
+      `SELECT hour, source, now64(3) AS marked_at FROM (
+  SELECT toStartOfHour(ts) AS hour, min(ts) AS first_ts, max(ts) AS last_ts FROM ${qualified(t, storageTable('gpu_samples', t))} GROUP BY hour)
+ARRAY JOIN arrayConcat(['gpu'], if(first_ts < hour + ${ROLLUP_GPU_EDGE_S}, ['gpu_start'], []), if(last_ts >= hour + ${3600 - ROLLUP_GPU_EDGE_S}, ['gpu_end'], [])) AS source`,
+    ),
   ];
 }

@@ -21,7 +21,7 @@ export function rollupFingerprint(config: Config): string {
   const h = createHash('sha256');
   h.update(JSON.stringify({ format: ROLLUP_FORMAT, inventory: inventoryParams(config), prices: priceParams(config) }));
   for (const sql of [GPU_HOURLY_CTES, DEPLOYMENT_HOURLY_CTE, REQUEST_COST_CTES, REQUEST_REVENUE_CTE, DEPLOYMENT_ROLLUP_SELECT]) h.update(sql);
-  for (const [name, expr] of REQUEST_MEASURES) h.update(`${name}=${expr}`);
+  for (const m of REQUEST_MEASURES) h.update(`${m.name}=${m.fromFacts}`);
   return h.digest('hex').slice(0, 32);
 }
 

@@ -2,11 +2,14 @@
  * Whether the rollup of each hour is current. An hour is clean when it has been settled
  * (a `rollup_hours` record), with the config fingerprint in force, and no facts touched
  * it after the settle that wrote it: its last mark is no later than the marks that
- * settle covered. A GPU mark on hour H also touches H ± ⌈max_sample_gap_s / 3600⌉
- * (a sample's coverage reaches its neighbours up to the gap).
+ * settle covered. A GPU sample's coverage reaches its neighbours up to max_sample_gap_s
+ * away: with a gap of at most ROLLUP_GPU_EDGE_S, a sample near the start (end) of its
+ * hour touches the previous (next) hour too (`gpu_start` / `gpu_end` marks); with a
+ * longer gap, a GPU mark on hour H touches H ± ⌈gap / 3600⌉.
  */
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
+import { ROLLUP_GPU_EDGE_S } from '../../core/schema/migrations.js';
 import { gapHours, rollupFingerprint } from './fingerprint.js';
 
 export interface HourState {
@@ -32,7 +35,10 @@ const HOUR_STATES_SQL = `
     marks AS (
       SELECT affected AS hour, max(marked_at) AS last_mark
       FROM rollup_dirty_hours
-      ARRAY JOIN if(source = 'gpu', arrayMap(i -> hour + toIntervalHour(toInt64(i) - {k:UInt32}), range(2 * {k:UInt32} + 1)), [hour]) AS affected
+      ARRAY JOIN multiIf(
+        source = 'requests', [hour],
+        {near:UInt8} = 1, multiIf(source = 'gpu', [hour], source = 'gpu_start', [hour - INTERVAL 1 HOUR], source = 'gpu_end', [hour + INTERVAL 1 HOUR], [hour]),
+        arrayMap(i -> hour + toIntervalHour(toInt64(i) - {k:UInt32}), range(2 * {k:UInt32} + 1))) AS affected
       WHERE hour >= {mark_lo:DateTime} AND hour < {mark_hi:DateTime}
       GROUP BY affected
       HAVING affected >= {lo:DateTime} AND affected < {hi:DateTime}
@@ -63,6 +69,7 @@ export async function hourStates(store: Store, config: Config, range: { from: Da
       mark_lo: fmt(Math.max(0, lo - k * 3_600_000)),
       mark_hi: fmt(Math.min(ALL_TIME.to.getTime(), hi + k * 3_600_000)),
       k,
+      near: config.attribution.max_sample_gap_s <= ROLLUP_GPU_EDGE_S ? 1 : 0,
       fp: rollupFingerprint(config),
     },
     format: 'JSONEachRow',

@@ -2,7 +2,7 @@
  * The relations a read over a plan groups: `req_parts` (request rollup rows: hour, the
  * rollup key, r_<measure>) and `cost_parts` (hour, deployment, gpu_type and where the
  * GPU cost went, as costTotals' `parts`), each the union of the plan's settled hours
- * from the rollup tables and its unsettled hours recomputed from the facts.
+ * (and days) from the rollup tables and its unsettled hours recomputed from the facts.
  */
 import type { Config } from '../../core/config/schema.js';
 import { inventoryParams } from '../kpi/inventory.js';
@@ -10,7 +10,7 @@ import { UNSPREAD_COST_CTE } from '../kpi/sql/request-cost.js';
 import { priceParams } from '../kpi/sql/request-revenue.js';
 import { windowParams } from '../kpi/window.js';
 import { rollupParams, type RollupPlan } from './plan.js';
-import { CURRENT_VERSION, DEPLOYMENT_PART_FROM_ROLLUPS, REQUEST_PART_FROM_FACTS, REQUEST_PART_FROM_ROLLUPS, REQUEST_ROLLUP_CTES } from './rollup-sql.js';
+import { currentVersion, DEPLOYMENT_PART_FROM_ROLLUPS, REQUEST_PART_FROM_DAILY, REQUEST_PART_FROM_FACTS, REQUEST_PART_FROM_HOURLY, REQUEST_ROLLUP_CTES } from './rollup-sql.js';
 
 export interface Parts {
   /** `WITH …` defining the relation */
@@ -29,7 +29,8 @@ function params(config: Config, plan: RollupPlan): Record<string, unknown> {
 
 /** `req_parts`: one row per rollup key and hour. */
 export function requestParts(config: Config, plan: RollupPlan): Parts {
-  const parts = [REQUEST_PART_FROM_ROLLUPS];
+  const parts = [REQUEST_PART_FROM_HOURLY];
+  if (plan.rollup_days.length) parts.push(REQUEST_PART_FROM_DAILY);
   if (plan.raw) parts.push(REQUEST_PART_FROM_FACTS);
   const ctes = plan.raw ? [REQUEST_ROLLUP_CTES] : [];
   return { with: `WITH ${[...ctes, `req_parts AS (${parts.join('\n    UNION ALL')})`].join(',\n')}`, params: params(config, plan) };
@@ -40,9 +41,10 @@ export function requestParts(config: Config, plan: RollupPlan): Parts {
  * request carries (idle, unassigned), with their GPU-hours — costTotals' `parts`.
  */
 export function costParts(config: Config, plan: RollupPlan): Parts {
+  if (plan.rollup_days.length) throw new Error('cost parts read hours: plan without days');
   const fromRollups = `
     SELECT hour, deployment, gpu_type, cost_micro AS request_micro, toInt64(0) AS idle_micro, toInt64(0) AS unassigned_micro, gpu_hours
-    FROM rollup_requests_hourly WHERE ${CURRENT_VERSION}
+    FROM rollup_requests_hourly WHERE ${currentVersion('rv')}
     UNION ALL
     SELECT hour, deployment, gpu_type, toInt64(0), idle_cost_micro, unassigned_cost_micro, gpu_hours
     FROM (${DEPLOYMENT_PART_FROM_ROLLUPS}) WHERE served = 0`;

@@ -32,7 +32,7 @@ const ROLLUP_REVENUE_KPIS = `
 
 export async function revenueMarginFromRollups(store: Store, config: Config, q: RevenueQuery, plan?: RollupPlan): Promise<KpiResult<RevenueRow>> {
   checkDimensions(q.by, ROLLUP_DIMENSIONS);
-  const p = plan ?? (await planRollupRead(store, config, q));
+  const p = plan ?? (await planRollupRead(store, config, q, { days: !q.by.includes('hour') }));
   assertAligned(p);
   const parts = requestParts(config, p);
   const dims = q.by.map((d) => `${REQUEST_DIMENSIONS[d]} AS ${d}`);
@@ -60,7 +60,7 @@ export async function revenueMarginFromRollups(store: Store, config: Config, q: 
 export async function revenueMarginAuto(store: Store, config: Config, q: RevenueQuery): Promise<KpiResult<RevenueRow>> {
   checkDimensions(q.by, Object.keys(REQUEST_DIMENSIONS));
   if (!rollupDimensions(q.by)) return revenueMargin(store, config, q);
-  const plan = await planRollupRead(store, config, q);
+  const plan = await planRollupRead(store, config, q, { days: !q.by.includes('hour') });
   if (plan.source === 'raw') return revenueMargin(store, config, { ...q, from: plan.window.from, to: plan.window.to });
   return revenueMarginFromRollups(store, config, q, plan);
 }

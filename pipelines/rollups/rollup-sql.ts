@@ -1,8 +1,8 @@
 /**
- * The SQL of the hourly rollups, in one place for the three uses that must agree:
- * settling (INSERT … SELECT from the attribution CTEs), reading (SELECT from the rollup
- * tables) and the raw part of a mixed read (the same aggregation over the attribution
- * CTEs for the hours not settled yet).
+ * The SQL of the rollups, in one place for the uses that must agree: settling (INSERT …
+ * SELECT from the attribution CTEs, then hours merged into days), reading (SELECT from
+ * the rollup tables) and the raw part of a mixed read (the same aggregation over the
+ * attribution CTEs for the hours not settled yet).
  *
  * Intermediate columns are prefixed `r_` so that no aggregate reads an alias of another
  * (ClickHouse alias shadowing: `sum(x) AS x` then `sumIf(x, …)` is ILLEGAL_AGGREGATION).
@@ -16,76 +16,116 @@ import { histogramColumns } from './latency-histogram.js';
 /** The rollup key besides the hour: the request dimensions a rollup row is grouped by. */
 export const ROLLUP_KEY = ['tenant', 'model', 'endpoint', 'deployment', 'gpu_type', 'service'] as const;
 
-const histogram = (col: string): [string, string][] => {
+/** A stored measure: how settling aggregates it from requests, and how rows of it merge. */
+export interface Measure {
+  name: string;
+  /** aggregate over `req_revenue` (one row per request) */
+  fromFacts: string;
+  /** aggregate over stored rows of `name` (hours into a day) */
+  merge: string;
+}
+
+const summed = (name: string, fromFacts: string): Measure => ({ name, fromFacts, merge: `sum(${name})` });
+
+const histogram = (col: string): Measure[] => {
   const [keys, counts] = histogramColumns(col);
+  const merged = `sumMap(${col}_keys, ${col}_counts)`;
   return [
-    [`${col}_keys`, keys],
-    [`${col}_counts`, counts],
+    { name: `${col}_keys`, fromFacts: keys, merge: `(${merged}).1` },
+    { name: `${col}_counts`, fromFacts: counts, merge: `(${merged}).2` },
   ];
 };
 
 /**
- * The measures of `rollup_requests_hourly`: stored column → aggregate over `req_revenue`
- * (one row per request with its attributed cost and revenue). Sums are exact integers
- * (counts, tokens, micro-dollars) except the float shares (cost_input/output_micro,
- * gpu_hours, energy_kwh), which unitEconomics also sums as floats; latency as
- * histograms (latency-histogram.ts).
+ * The measures of the request rollups. Sums are exact integers (counts, tokens,
+ * micro-dollars) except the float shares (cost_input/output_micro, gpu_hours,
+ * energy_kwh), which unitEconomics also sums as floats; latency as histograms
+ * (latency-histogram.ts).
  */
-export const REQUEST_MEASURES: readonly (readonly [string, string])[] = [
-  ['requests', 'count()'],
-  ['input_tokens', 'sum(input_tokens)'],
-  ['output_tokens', 'sum(output_tokens)'],
-  ['errors', 'countIf(is_error)'],
-  ['error_input_tokens', 'sumIf(input_tokens, is_error)'],
-  ['error_output_tokens', 'sumIf(output_tokens, is_error)'],
-  ['cost_micro', 'sum(cost_micro)'],
-  ['cost_input_micro', 'sum(cost_input_micro)'],
-  ['cost_output_micro', 'sum(cost_output_micro)'],
-  ['gpu_hours', 'sum(gpu_hours)'],
-  ['energy_kwh', 'sum(energy_kwh)'],
-  ['revenue_micro', 'sum(revenue_micro)'],
-  ['billed_requests', 'countIf(billable = 1 AND priced = 1)'],
-  ['unpriced_requests', 'countIf(priced = 0)'],
-  ['unpriced_tokens', 'sumIf(req_tokens, priced = 0)'],
-  ['ttft_count', 'count(ttft_ms)'],
-  ['tpot_count', 'count(tpot_ms)'],
+export const REQUEST_MEASURES: readonly Measure[] = [
+  summed('requests', 'count()'),
+  summed('input_tokens', 'sum(input_tokens)'),
+  summed('output_tokens', 'sum(output_tokens)'),
+  summed('errors', 'countIf(is_error)'),
+  summed('error_input_tokens', 'sumIf(input_tokens, is_error)'),
+  summed('error_output_tokens', 'sumIf(output_tokens, is_error)'),
+  summed('cost_micro', 'sum(cost_micro)'),
+  summed('cost_input_micro', 'sum(cost_input_micro)'),
+  summed('cost_output_micro', 'sum(cost_output_micro)'),
+  summed('gpu_hours', 'sum(gpu_hours)'),
+  summed('energy_kwh', 'sum(energy_kwh)'),
+  summed('revenue_micro', 'sum(revenue_micro)'),
+  summed('billed_requests', 'countIf(billable = 1 AND priced = 1)'),
+  summed('unpriced_requests', 'countIf(priced = 0)'),
+  summed('unpriced_tokens', 'sumIf(req_tokens, priced = 0)'),
+  summed('ttft_count', 'count(ttft_ms)'),
+  summed('tpot_count', 'count(tpot_ms)'),
   ...histogram('e2e_ms'),
   ...histogram('ttft_ms'),
   ...histogram('tpot_ms'),
 ];
 
 const KEY = ROLLUP_KEY.join(', ');
+const NAMES = REQUEST_MEASURES.map((m) => m.name).join(', ');
 
 /**
- * The rows a read may use: hours of the plan (`{rv_hours}`, within [rv_lo, rv_hi] for the
- * primary key) at their current version (`{rv_versions}`); every other hour maps to
- * version 0, which no settle writes.
+ * The rows a read may use, of the hourly table (`rv` parameters) or the daily one (`dv`):
+ * the plan's hours or days (`{rv_hours}`, within [rv_lo, rv_hi] for the primary key) at
+ * their current version (`{rv_versions}`); anything else maps to version 0, which no
+ * settle writes.
  */
-export const CURRENT_VERSION = `hour >= {rv_lo:DateTime} AND hour <= {rv_hi:DateTime}
-      AND version = transform(hour, {rv_hours:Array(DateTime)}, {rv_versions:Array(UInt64)}, toUInt64(0)) AND version != 0`;
-
+export function currentVersion(prefix: 'rv' | 'dv'): string {
+  return `hour >= {${prefix}_lo:DateTime} AND hour <= {${prefix}_hi:DateTime}
+      AND version = transform(hour, {${prefix}_hours:Array(DateTime)}, {${prefix}_versions:Array(UInt64)}, toUInt64(0)) AND version != 0`;
+}
 
 /** Every CTE the request rollup reads: attribution, then revenue (`req_revenue`). */
 export const REQUEST_ROLLUP_CTES = `${GPU_HOURLY_CTES}, ${DEPLOYMENT_HOURLY_CTE}, ${REQUEST_COST_CTES}, ${REQUEST_REVENUE_CTE}`;
 
 /** `hour, <key>, r_<measure>…` aggregated from `req_revenue`. Needs REQUEST_ROLLUP_CTES. */
 export const REQUEST_PART_FROM_FACTS = `
-    SELECT hour, ${KEY}, ${REQUEST_MEASURES.map(([name, agg]) => `${agg} AS r_${name}`).join(', ')}
+    SELECT hour, ${KEY}, ${REQUEST_MEASURES.map((m) => `${m.fromFacts} AS r_${m.name}`).join(', ')}
     FROM req_revenue
     GROUP BY hour, ${KEY}`;
 
-/** The same columns read from the rollup table, rows of the current version of each hour only. */
-export const REQUEST_PART_FROM_ROLLUPS = `
-    SELECT hour, ${KEY}, ${REQUEST_MEASURES.map(([name]) => `${name} AS r_${name}`).join(', ')}
+/** The same columns read from the hourly rollup, rows of the plan's hours at their current version. */
+export const REQUEST_PART_FROM_HOURLY = `
+    SELECT hour, ${KEY}, ${REQUEST_MEASURES.map((m) => `${m.name} AS r_${m.name}`).join(', ')}
     FROM rollup_requests_hourly
-    WHERE ${CURRENT_VERSION}`;
+    WHERE ${currentVersion('rv')}`;
+
+/** The same columns read from the daily rollup (`hour` = start of the day). */
+export const REQUEST_PART_FROM_DAILY = `
+    SELECT hour, ${KEY}, ${REQUEST_MEASURES.map((m) => `${m.name} AS r_${m.name}`).join(', ')}
+    FROM rollup_requests_daily
+    WHERE ${currentVersion('dv')}`;
 
 /** Settling: the request rollup rows of the window [from, to) under `{version:UInt64}`. */
 export const INSERT_REQUEST_ROLLUP = `
-  INSERT INTO rollup_requests_hourly (hour, version, ${KEY}, ${REQUEST_MEASURES.map(([name]) => name).join(', ')})
+  INSERT INTO rollup_requests_hourly (hour, version, ${KEY}, ${NAMES})
   WITH ${REQUEST_ROLLUP_CTES}
-  SELECT hour, {version:UInt64}, ${KEY}, ${REQUEST_MEASURES.map(([name]) => `r_${name}`).join(', ')}
+  SELECT hour, {version:UInt64}, ${KEY}, ${REQUEST_MEASURES.map((m) => `r_${m.name}`).join(', ')}
   FROM (${REQUEST_PART_FROM_FACTS})`;
+
+/** The current version of every settled hour of the day `{day:DateTime}`. */
+const DAY_HOURS = `
+    SELECT hour, max(version) AS cur_version FROM rollup_hours
+    WHERE hour >= {day:DateTime} AND hour < {day:DateTime} + INTERVAL 1 DAY
+    GROUP BY hour`;
+
+/** Settling: the day `{day:DateTime}` merged from its hours' current rows, under `{version:UInt64}`. */
+export const INSERT_DAILY_ROLLUP = `
+  INSERT INTO rollup_requests_daily (hour, version, ${KEY}, ${NAMES})
+  SELECT {day:DateTime}, {version:UInt64}, ${KEY}, ${REQUEST_MEASURES.map((m) => `${m.merge} AS d_${m.name}`).join(', ')}
+  FROM rollup_requests_hourly
+  WHERE hour >= {day:DateTime} AND hour < {day:DateTime} + INTERVAL 1 DAY
+    AND (hour, version) IN (${DAY_HOURS})
+  GROUP BY ${KEY}`;
+
+/** Settling: the record of the day, with the newest hour version it was built from. */
+export const INSERT_DAY_RECORD = `
+  INSERT INTO rollup_days (day, version, hours_version, settled_at)
+  SELECT {day:DateTime}, {version:UInt64}, max(cur_version), now64(3) FROM (${DAY_HOURS})`;
 
 /**
  * Per deployment-hour: its GPU time and cost, whether requests carried the cost
@@ -114,4 +154,4 @@ export const INSERT_DEPLOYMENT_ROLLUP = `
 export const DEPLOYMENT_PART_FROM_ROLLUPS = `
     SELECT ${DEPLOYMENT_COLUMNS}
     FROM rollup_deployments_hourly
-    WHERE ${CURRENT_VERSION}`;
+    WHERE ${currentVersion('rv')}`;

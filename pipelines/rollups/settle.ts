@@ -19,7 +19,9 @@
  *   changes from "since the one before" to the gap.
  *
  * How: per run of consecutive hours (at most `batchHours`), one INSERT … SELECT into each
- * rollup table under a new version, then one `rollup_hours` record per hour. Readers use
+ * rollup table under a new version, then one `rollup_hours` record per hour; then each
+ * day of those hours merged again from its hours into the daily rollup, with a
+ * `rollup_days` record naming the newest hour version it holds. Readers use
  * only the recorded version of an hour, so a settle that fails half-way leaves the old
  * version in force (and the hour dirty: reads take it from the facts). A mark counts as
  * covered only if it is `marginS` older than the settle's start: an insert's rows may
@@ -32,7 +34,7 @@ import { priceParams } from '../kpi/sql/request-revenue.js';
 import { windowParams } from '../kpi/window.js';
 import { gapHours, rollupFingerprint } from './fingerprint.js';
 import { hourStates } from './hour-state.js';
-import { INSERT_DEPLOYMENT_ROLLUP, INSERT_REQUEST_ROLLUP } from './rollup-sql.js';
+import { INSERT_DAILY_ROLLUP, INSERT_DAY_RECORD, INSERT_DEPLOYMENT_ROLLUP, INSERT_REQUEST_ROLLUP } from './rollup-sql.js';
 
 export interface SettleOptions {
   /** a mark younger than this (seconds) at the settle's start stays dirty (default 30) */
@@ -54,6 +56,8 @@ export interface SettleResult {
   /** of which hours settled under another config */
   stale_config_hours: number;
   batches: number;
+  /** days merged again into the daily rollup */
+  days: number;
   /** newest fact (request start or GPU sample), ISO; null without facts */
   newest: string | null;
   /** hours starting before this are settled (newest − max_lateness_s, floored to the hour) */
@@ -114,6 +118,13 @@ export async function settleRollups(store: Store, config: Config, opts: SettleOp
     done += (to - from) / 3600;
     opts.onProgress?.(done, hours.length);
   }
+  // the days of the hours recomputed, merged again from their hours' current rows
+  const days = [...new Set(hours.map((h) => h - (h % 86_400)))];
+  for (const day of days) {
+    const p = { day: dt(day), version };
+    await store.client.command({ query: INSERT_DAILY_ROLLUP, query_params: p, clickhouse_settings: { log_comment: 'rollups:settle_days' } });
+    await store.client.command({ query: INSERT_DAY_RECORD, query_params: p, clickhouse_settings: { log_comment: 'rollups:settle_days' } });
+  }
 
   // late: touched by facts after an earlier settle, in an hour already past the horizon
   const firstSettle = !states.some((s) => s.version > 0);
@@ -124,6 +135,7 @@ export async function settleRollups(store: Store, config: Config, opts: SettleOp
     late_hours: lateHours,
     stale_config_hours: staleConfig,
     batches: batches.length,
+    days: days.length,
     newest: newest === null ? null : iso(newest),
     settled_before: settledBefore === null ? null : iso(settledBefore),
     duration_ms: Date.now() - started,

@@ -91,7 +91,7 @@ export function rollupDimensions(by: readonly string[]): boolean {
  */
 export async function unitEconomicsFromRollups(store: Store, config: Config, q: UnitEconomicsQuery, plan?: RollupPlan): Promise<KpiResult<UnitEconomicsRow>> {
   checkDimensions(q.by, ROLLUP_DIMENSIONS);
-  const p = plan ?? (await planRollupRead(store, config, q));
+  const p = plan ?? (await planRollupRead(store, config, q, { days: !q.by.includes('hour') }));
   assertAligned(p);
   const parts = requestParts(config, p);
   const dims = q.by.map((d) => `${REQUEST_DIMENSIONS[d]} AS ${d}`);
@@ -125,7 +125,7 @@ export async function unitEconomicsFromRollups(store: Store, config: Config, q: 
 export async function unitEconomicsAuto(store: Store, config: Config, q: UnitEconomicsQuery): Promise<KpiResult<UnitEconomicsRow>> {
   checkDimensions(q.by, Object.keys(REQUEST_DIMENSIONS));
   if (!rollupDimensions(q.by)) return unitEconomics(store, config, q);
-  const plan = await planRollupRead(store, config, q);
+  const plan = await planRollupRead(store, config, q, { days: !q.by.includes('hour') });
   if (plan.source === 'raw') return unitEconomics(store, config, { ...q, from: plan.window.from, to: plan.window.to });
   return unitEconomicsFromRollups(store, config, q, plan);
 }

@@ -3,7 +3,7 @@
  * a restart finds after a crash (a torn record cut off, open batches sealed, sequence
  * numbers and the spool id kept).
  */
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -55,19 +55,27 @@ describe('batching', () => {
     expect(spool.bytes).toBe(4 * 11);
     await spool.close();
     expect(spool.sealed.map((b) => [b.seq, b.records])).toEqual([[1, 3], [2, 1]]);
-    await spool.remove(first!, { traces: 3 });
+    await spool.remove(first!);
     expect(spool.bytes).toBe(11);
     expect(spool.queuedItems).toEqual({ traces: 1, metrics: 0 });
   });
 
-  it('seals at maxBatchBytes, and after maxBatchAgeMs whatever is open', async () => {
+  it('seals at maxBatchBytes; after maxBatchAgeMs when nothing else waits, else when the writer asks (sealDue)', async () => {
     const spool = Spool.open(dir, { maxBatchBytes: 100, maxBatchAgeMs: 50 });
     await spool.append('rows', [bytes(99, 7)], { metrics: 1 }); // 1 + 99 = 100 bytes: full
     await waitFor(() => spool.sealed.length === 1);
     await spool.append('rows', [bytes(5, 8)], { metrics: 1 });
+    // batch 1 waits for the writer: batch 2 keeps filling past its age
+    await new Promise((r) => setTimeout(r, 120));
     expect(spool.sealed).toHaveLength(1);
-    await waitFor(() => spool.sealed.length === 2, 2000);
-    expect(spool.sealed.map((b) => b.records)).toEqual([1, 1]);
+    spool.sealDue();
+    await waitFor(() => spool.sealed.length === 2);
+    await spool.remove(spool.sealed[0]!);
+    await spool.remove(spool.sealed[0]!);
+    // nothing waits: an aged batch is sealed by its timer
+    await spool.append('rows', [bytes(5, 9)], { metrics: 1 });
+    await waitFor(() => spool.sealed.length === 1, 2000);
+    expect(spool.sealed.map((b) => [b.seq, b.records])).toEqual([[3, 1]]);
     await spool.close();
   });
 
@@ -81,6 +89,18 @@ describe('batching', () => {
       [1, 'traces-pb', 2, { traces: 2, metrics: 0 }],
       [2, 'rows', 1, { traces: 0, metrics: 2 }],
     ]);
+  });
+});
+
+describe('one process per spool', () => {
+  it('refuses a spool locked by a live process and takes over one whose process is gone', () => {
+    writeFileSync(join(dir, 'spool.lock'), String(process.ppid));
+    expect(() => Spool.open(dir)).toThrow(`the spool ${dir} is in use by process ${process.ppid}`);
+    // a pid above the kernel's pid_max (4194304) is never alive
+    writeFileSync(join(dir, 'spool.lock'), '4194305');
+    const spool = Spool.open(dir);
+    expect(readFileSync(join(dir, 'spool.lock'), 'utf8')).toBe(String(process.pid));
+    return spool.close();
   });
 });
 

@@ -80,9 +80,13 @@ export function kpiUrl(path: KpiPath, params: KpiParams): string {
 
 function errorText(data: unknown): string | undefined {
   let body: unknown = data;
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+  // An Arrow request's error body arrives as bytes (responseType arraybuffer). Tested by
+  // tag, not instanceof: the buffer may come from another realm (a test environment).
+  const tag = Object.prototype.toString.call(data);
+  if (tag === '[object ArrayBuffer]' || ArrayBuffer.isView(data)) {
     try {
-      body = JSON.parse(new TextDecoder().decode(data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array)));
+      const bytes = tag === '[object ArrayBuffer]' ? new Uint8Array(data as ArrayBuffer) : (data as Uint8Array);
+      body = JSON.parse(new TextDecoder().decode(bytes));
     } catch {
       return undefined;
     }

@@ -6,7 +6,9 @@
  */
 import React from 'react';
 import { locationService } from '@grafana/runtime';
-import { TextLink } from '@grafana/ui';
+import { css } from '@emotion/css';
+import type { GrafanaTheme2 } from '@grafana/data';
+import { useStyles2 } from '@grafana/ui';
 import { column } from '../api/frames';
 import { KpiTable } from '../components/KpiTable';
 import { pageHref, PageShell, Section } from '../components/PageShell';
@@ -17,22 +19,27 @@ import { useKpi } from '../hooks/useKpi';
 import { useLocation } from '../hooks/useLocation';
 import { useTimeRange } from '../hooks/useTimeRange';
 
+/** A link inside the app: a plain anchor (works with or without Grafana's router) pushed to locationService. */
 function DrillLink({ href, testId, children }: { href: string; testId: string; children: React.ReactNode }) {
+  const s = useStyles2(getLinkStyles);
   return (
-    <span data-testid={testId}>
-      <TextLink
-        href={href}
-        inline
-        onClick={(e) => {
-          e.preventDefault();
-          locationService.push(href);
-        }}
-      >
-        {String(children)}
-      </TextLink>
-    </span>
+    <a
+      href={href}
+      data-testid={testId}
+      className={s.link}
+      onClick={(e) => {
+        e.preventDefault();
+        locationService.push(href);
+      }}
+    >
+      {children}
+    </a>
   );
 }
+
+const getLinkStyles = (theme: GrafanaTheme2) => ({
+  link: css({ color: theme.colors.text.link, '&:hover': { textDecoration: 'underline' } }),
+});
 
 export function WorkflowsPage() {
   const { from, to } = useTimeRange();

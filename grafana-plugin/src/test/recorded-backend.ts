@@ -67,7 +67,7 @@ export interface RecordedBackend extends BackendSrv {
 
 /**
  * `mode: 'unauthorized'`: every API call gets the recorded 401 (a wrong key).
- * `extra`: handlers for non-API URLs (plugin settings), by method and path.
+ * `extra`: answers of its own (plugin settings, health) before the recorded ones; undefined → recorded.
  */
 export function recordedBackend(
   opts: { mode?: 'recorded' | 'unauthorized'; extra?: (req: BackendSrvRequest) => FetchResponse<unknown> | FetchError | undefined } = {}
@@ -78,12 +78,12 @@ export function recordedBackend(
   const fetch = <T>(req: BackendSrvRequest): Observable<FetchResponse<T>> => {
     const accept = String(req.headers?.Accept ?? req.headers?.accept ?? 'application/json');
     calls.push({ method: req.method ?? 'GET', url: req.url, accept, data: req.data });
-    if (!req.url.startsWith(API_PROXY_BASE)) {
-      const r = opts.extra?.(req);
-      if (r === undefined) {
-        return fail(req, 404, { message: `no handler for ${req.method ?? 'GET'} ${req.url}` });
-      }
+    const r = opts.extra?.(req);
+    if (r !== undefined) {
       return 'ok' in r ? of(r as FetchResponse<T>) : fail(req, r.status, r.data);
+    }
+    if (!req.url.startsWith(API_PROXY_BASE)) {
+      return fail(req, 404, { message: `no handler for ${req.method ?? 'GET'} ${req.url}` });
     }
     const apiPath = normalize(req.url.slice(API_PROXY_BASE.length));
     const asBuffer = req.responseType === 'arraybuffer';
