@@ -208,8 +208,8 @@ export const DEMO_TOPOLOGY: TopologyInput = {
       utc_offset_h: 1,
       weekend_factor: 0.3,
       chat: [
-        { model: 'meta/llama-3.1-8b-instruct', peak_rate_per_s: 0.45, input_tokens: tok(6000, 0.6), output_tokens: tok(350, 0.6, 4096) },
-        { model: 'meta/llama-3.1-70b-instruct', peak_rate_per_s: 0.13, input_tokens: tok(12000, 0.6), output_tokens: tok(600, 0.5, 4096) },
+        { model: 'meta/llama-3.1-8b-instruct', peak_rate_per_s: 0.22, input_tokens: tok(12000, 0.6), output_tokens: tok(500, 0.6, 4096) },
+        { model: 'meta/llama-3.1-70b-instruct', peak_rate_per_s: 0.07, input_tokens: tok(22000, 0.6), output_tokens: tok(800, 0.5, 4096) },
       ],
       workflows: [
         { workflow: 'support-agent', peak_per_hour: 200 },
@@ -222,25 +222,25 @@ export const DEMO_TOPOLOGY: TopologyInput = {
       weekend_factor: 1.1,
       night_floor: 0.1,
       chat: [
-        { model: 'meta/llama-3.1-8b-instruct', peak_rate_per_s: 0.75, input_tokens: tok(4000, 0.7), output_tokens: tok(400, 0.6, 4096) },
-        { model: 'meta/llama-3.1-70b-instruct', peak_rate_per_s: 0.15, input_tokens: tok(9000, 0.6), output_tokens: tok(700, 0.5, 4096) },
+        { model: 'meta/llama-3.1-8b-instruct', peak_rate_per_s: 0.38, input_tokens: tok(8000, 0.7), output_tokens: tok(550, 0.6, 4096) },
+        { model: 'meta/llama-3.1-70b-instruct', peak_rate_per_s: 0.08, input_tokens: tok(16000, 0.6), output_tokens: tok(900, 0.5, 4096) },
       ],
     },
     {
       name: 'initech',
       utc_offset_h: 8,
       weekend_factor: 0.5,
-      chat: [{ model: 'qwen/qwen2.5-coder-32b-instruct', peak_rate_per_s: 0.08, input_tokens: tok(20000, 0.6), output_tokens: tok(900, 0.6, 8192) }],
+      chat: [{ model: 'qwen/qwen2.5-coder-32b-instruct', peak_rate_per_s: 0.04, input_tokens: tok(30000, 0.6), output_tokens: tok(1200, 0.6, 8192), timeout_s: 120 }],
       workflows: [
         { workflow: 'research-agent', peak_per_hour: 60 },
-        { workflow: 'code-review', peak_per_hour: 80 },
+        { workflow: 'code-review', peak_per_hour: 60 },
       ],
     },
     {
       name: 'umbrella',
       utc_offset_h: -8,
       weekend_factor: 0.3,
-      chat: [{ model: 'meta/llama-3.1-70b-instruct', peak_rate_per_s: 0.07, input_tokens: tok(15000, 0.5), output_tokens: tok(600, 0.5, 4096) }],
+      chat: [{ model: 'meta/llama-3.1-70b-instruct', peak_rate_per_s: 0.04, input_tokens: tok(26000, 0.5), output_tokens: tok(800, 0.5, 4096) }],
       workflows: [{ workflow: 'support-agent', peak_per_hour: 50 }],
     },
   ],

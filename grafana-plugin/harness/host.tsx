@@ -164,7 +164,7 @@ async function main() {
   createRoot(document.getElementById('root')!).render(
     <GrafanaData.ThemeContext.Provider value={theme}>
       <GrafanaUi.GlobalStyles />
-      <div style={{ padding: 16, minHeight: '100vh', background: theme.colors.background.primary }}>{page}</div>
+      <div style={{ padding: 16 }}>{page}</div>
     </GrafanaData.ThemeContext.Provider>
   );
 }

@@ -63,6 +63,12 @@ function startHarness() {
       if (p.startsWith('/harness/')) {
         return sendFile(res, path.join(__dirname, 'dist', path.normalize(p.slice('/harness/'.length)).replace(/^(\.\.[/\\])+/, '')));
       }
+      if (p.includes('/public/fonts/')) {
+        // Grafana's own fonts (Inter, Roboto Mono) are part of Grafana, not of any package:
+        // the browser falls back to the system's fonts.
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('fonts are Grafana\'s own');
+        return;
+      }
       if (p.startsWith(`/a/${id}`) || p === `/plugins/${id}`) {
         res.writeHead(200, { 'content-type': 'text/html' }).end(page);
         return;

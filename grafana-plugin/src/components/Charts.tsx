@@ -129,9 +129,9 @@ export function Bars({ title, bars, height = 34 }: { title: string; bars: Bar[];
   const max = Math.max(1, ...bars.map((b) => Math.abs(b.value ?? 0)));
   const colors = ['blue', 'green', 'purple', 'orange', 'red'];
   return (
-    <Sized height={bars.length * (height + 6) + 28}>
+    <Sized height={bars.length * (height + 6) + 48}>
       {(width) => (
-        <PanelChrome title={title} width={width} height={bars.length * (height + 6) + 28}>
+        <PanelChrome title={title} width={width} height={bars.length * (height + 6) + 48}>
           {(innerWidth) => (
             <div>
               {bars.map((b, i) => {
@@ -146,7 +146,8 @@ export function Bars({ title, bars, height = 34 }: { title: string; bars: Bar[];
                       theme={theme}
                       field={field}
                       display={display}
-                      value={{ ...display(numeric), numeric, text: formatKpi(b.name, b.value), title: b.label }}
+                      value={{ ...display(numeric), numeric, text: formatKpi(b.name, b.value), prefix: undefined, suffix: undefined, title: b.label }}
+                      text={{ titleSize: 13, valueSize: 16 }}
                       orientation={VizOrientation.Horizontal}
                       displayMode={BarGaugeDisplayMode.Basic}
                       showUnfilled

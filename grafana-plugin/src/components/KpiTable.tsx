@@ -59,8 +59,13 @@ export function KpiTable({ id, frame, keys, columns, caption }: { id: string; fr
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  wrap: css({ overflowX: 'auto', marginBottom: theme.spacing(2) }),
-  table: css({ width: '100%', borderCollapse: 'collapse', fontSize: theme.typography.bodySmall.fontSize }),
+  wrap: css({ overflowX: 'auto', marginBottom: theme.spacing(2), '@media print': { overflow: 'visible' } }),
+  table: css({
+    width: '100%',
+    borderCollapse: 'collapse',
+    fontSize: theme.typography.bodySmall.fontSize,
+    '@media print': { fontSize: 9, 'th, td': { whiteSpace: 'normal', padding: '2px 4px' } },
+  }),
   caption: css({ textAlign: 'left', color: theme.colors.text.secondary, padding: theme.spacing(0.5, 0) }),
   th: css({
     textAlign: 'left',

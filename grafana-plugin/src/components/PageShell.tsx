@@ -1,11 +1,19 @@
 import React from 'react';
-import { css } from '@emotion/css';
+import { css, injectGlobal } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { locationService, PluginPage } from '@grafana/runtime';
 import { Tab, TabsBar, TimeRangePicker, useStyles2 } from '@grafana/ui';
 import { PAGE_TITLES, PLUGIN_BASE_URL, ROUTES, type RouteName } from '../constants';
 import { useTimeRange } from '../hooks/useTimeRange';
 import { testIds } from './testIds';
+
+// Printing (the executive report is made for it): the page flows onto paper instead of
+// filling a screen-high scroll container, which would add a blank page.
+injectGlobal`
+  @media print {
+    html, body, #root, #reactRoot { height: auto !important; min-height: 0 !important; overflow: visible !important; }
+  }
+`;
 
 /** Keeps the time range (and nothing else) when moving to another page. */
 export function pageHref(route: RouteName, search: Record<string, string | undefined> = {}): string {

@@ -4,9 +4,7 @@
  * previous period of the same length.
  */
 import React from 'react';
-import { css } from '@emotion/css';
-import type { GrafanaTheme2 } from '@grafana/data';
-import { Button, useStyles2 } from '@grafana/ui';
+import { Button } from '@grafana/ui';
 import { column } from '../api/frames';
 import { KpiTable } from '../components/KpiTable';
 import { PageShell, Section } from '../components/PageShell';
@@ -45,7 +43,6 @@ export function trendText(current: number | null | undefined, previous: number |
 }
 
 export function ExecutivePage() {
-  const s = useStyles2(getStyles);
   const { from, to, previous } = useTimeRange();
   const perGpu = useKpi('revenue-per-gpu', { from, to });
   const revenue = useKpi('revenue', { from, to, by: '' });
@@ -71,7 +68,7 @@ export function ExecutivePage() {
         </Button>
       }
     >
-      <div className={s.report}>
+      <div>
         <Section title="The period">
           {pending && pending.status === 'loading' ? (
             <Loading what="revenue, cost and tokens of this and the previous period" />
@@ -117,9 +114,5 @@ export function ExecutivePage() {
     </PageShell>
   );
 }
-
-const getStyles = (theme: GrafanaTheme2) => ({
-  report: css({ '@media print': { color: '#000', background: '#fff' } }),
-});
 
 export default ExecutivePage;

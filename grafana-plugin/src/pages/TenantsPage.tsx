@@ -30,6 +30,9 @@ export const TENANT_COLUMNS = [
   'unpriced_tokens',
 ];
 
+/** 2026-11-23T10:00:00.000Z → 20261123T1000Z (file-name safe). */
+const compact = (iso: string) => `${iso.slice(0, 16).replace(/[-:]/g, '')}Z`;
+
 export function TenantsPage() {
   const { from, to } = useTimeRange();
   const usage = useKpi('revenue', { from, to, by: 'tenant' });
@@ -37,7 +40,7 @@ export function TenantsPage() {
 
   const exportCsv =
     usage.status === 'done' && usage.result.frame.length > 0
-      ? () => downloadCsv(frameToCsv(usage.result.frame, TENANT_COLUMNS), `tenants_${from.slice(0, 19)}_${to.slice(0, 19)}.csv`)
+      ? () => downloadCsv(frameToCsv(usage.result.frame, TENANT_COLUMNS), `tenants_${compact(from)}_${compact(to)}.csv`)
       : undefined;
 
   return (

@@ -41,6 +41,8 @@ const byTestId = (id: string) => page.locator(`[data-testid="${id}"]`);
 async function open(route: string, waitFor: string, shot: string) {
   await page.goto(`${harness.url}/a/${harness.pluginId}/${route}?${RANGE}`);
   await byTestId(waitFor).first().waitFor({ timeout: 60000 });
+  // every query of the page answered (the embedded store runs them one after another)
+  await page.waitForFunction((id) => document.querySelector(`[data-testid="${id}"]`) === null, testIds.state.loading, { timeout: 60000 });
   // let charts draw (uPlot sizes itself after layout)
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(SHOTS, `${shot}.png`), fullPage: true });
@@ -75,7 +77,7 @@ afterAll(async () => {
 describe('the built plugin in Chromium against the live API', () => {
   it('says the API is not configured before it is', async () => {
     await open('revenue', testIds.state.error, '00-not-configured');
-    await expect(byTestId(testIds.state.error).first()).toContainText('Could not reach the token-factory API (502: plugin route "api" has no URL');
+    expect(await byTestId(testIds.state.error).first().textContent()).toContain('Could not reach the token-factory API (502: plugin route "api" has no URL');
   });
 
   it('is configured on its configuration page: URL to jsonData, key to secureJsonData', async () => {
@@ -173,7 +175,7 @@ describe('the built plugin in Chromium against the live API', () => {
     }
     await byTestId(testIds.kpi('quotas', 'acme', 'quota_used_ratio')).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), byTestId(testIds.tenants.csv).click()]);
-    expect(download.suggestedFilename()).toBe('tenants_2026-11-23T10:00:00_2026-11-23T13:00:00.csv');
+    expect(download.suggestedFilename()).toBe('tenants_20261123T1000Z_20261123T1300Z.csv');
     const csvPath = path.join(ROOT, 'test-results', 'tenants.csv');
     await download.saveAs(csvPath);
     const csv = require('fs').readFileSync(csvPath, 'utf8').split('\r\n');
