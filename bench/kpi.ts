@@ -91,10 +91,13 @@ const median = (xs: number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+/** Wall time and CPU time (this process's user + system: chDB runs in it) of `fn`, in seconds. */
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
   const t = process.hrtime.bigint();
+  const c = process.cpuUsage();
   const r = await fn();
-  return [r, Number(process.hrtime.bigint() - t) / 1e9];
+  const u = process.cpuUsage(c);
+  return [r, Number(process.hrtime.bigint() - t) / 1e9, (u.user + u.system) / 1e6];
 }
 
 async function scalar(store: Store, query: string): Promise<number> {
@@ -191,7 +194,9 @@ interface Result {
   name: string;
   rows: number;
   rollups: number[];
+  rollupsCpu: number[];
   raw: number[];
+  rawCpu: number[];
   agree: boolean | null;
 }
 
@@ -204,6 +209,8 @@ async function main(): Promise<void> {
   const timings: Record<string, number> = {};
   try {
     await migrate(store, { views: config.attribution });
+    // month-long raw reports sort and group ~100 M rows: let them spill to disk rather than fail
+    await store.client.command({ query: 'SET max_bytes_before_external_sort = 4000000000, max_bytes_before_external_group_by = 4000000000' });
     progress('generating DCGM samples');
     const [samples, tSamples] = await timed(() => generateGpuSamples(store, flags.days));
     timings.generate_gpu_samples_s = tSamples;
@@ -213,7 +220,7 @@ async function main(): Promise<void> {
     const diskGb = (await scalar(store, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND table IN ('llm_requests', 'gpu_samples')")) / 1e9;
 
     progress('settling the rollups');
-    const [settled, tSettle] = await timed(() => settleRollups(store, config, { marginS: 0, onProgress: (d, t) => progress(`  settled ${d}/${t} hours`) }));
+    const [settled, tSettle, cSettle] = await timed(() => settleRollups(store, config, { marginS: 0, onProgress: (d, t) => progress(`  settled ${d}/${t} hours`) }));
     timings.settle_s = tSettle;
     const rollupRows = await scalar(store, 'SELECT count() FROM rollup_requests_hourly');
     const rollupGb = (await scalar(store, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND startsWith(table, 'rollup_')")) / 1e9;
@@ -230,45 +237,62 @@ async function main(): Promise<void> {
       { name: 'latency p50–p99 by model × day (month)', rollups: () => unitEconomicsFromRollups(store, config, { ...month, by: ['model', 'day'] }), raw: () => unitEconomics(store, config, { ...month, by: ['model', 'day'] }) },
     ];
     const results: Result[] = [];
+    const facts = (): string[] => [
+      `${(flags.spans / 1e6).toLocaleString('en-US')} M requests and ${(samples / 1e6).toFixed(1)} M DCGM rows (64 GPUs, 30 s, 4 metrics) over ${flags.days} days: ${diskGb.toFixed(1)} GB on disk`,
+      `generated in ${(timings.generate_requests_s! + timings.generate_gpu_samples_s!).toFixed(0)} s (requests ${timings.generate_requests_s!.toFixed(0)} s, samples ${timings.generate_gpu_samples_s!.toFixed(0)} s)`,
+      `settle (first, every hour): ${settled.hours} hours in ${settled.batches} batches and ${settled.days} days, ${tSettle.toFixed(0)} s (cpu ${cSettle.toFixed(0)} s) → ${rollupRows.toLocaleString('en-US')} hourly request rollup rows, ${(rollupGb * 1000).toFixed(0)} MB`,
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work shares the machine: the CPU columns are this process's own time)`,
+      `medians of ${flags.runs} runs from the rollups and ${flags['raw-runs']} from the facts; rollup times include planning (which hours are current)`,
+    ];
     for (const r of reports) {
-      const res: Result = { name: r.name, rows: 0, rollups: [], raw: [], agree: null };
+      const res: Result = { name: r.name, rows: 0, rollups: [], rollupsCpu: [], raw: [], rawCpu: [], agree: null };
       let rolledRows: Rows = [];
       for (let i = 0; i < flags.runs; i++) {
-        const [out, s] = await timed(r.rollups);
+        const [out, s, c] = await timed(r.rollups);
         res.rollups.push(s);
+        res.rollupsCpu.push(c);
         rolledRows = out.rows;
       }
       res.rows = rolledRows.length;
       progress(`${r.name}: rollups ${median(res.rollups).toFixed(3)} s`);
-      for (let i = 0; i < flags['raw-runs']; i++) {
-        const [out, s] = await timed(r.raw);
-        res.raw.push(s);
-        res.agree = agree(out.rows, rolledRows);
-        progress(`${r.name}: raw ${s.toFixed(2)} s, agree ${res.agree}`);
-      }
       results.push(res);
     }
-
-    const table = new Table({ head: ['report', 'rows', 'rollups (s, median)', 'raw (s, median)', 'raw / rollups', 'agree'], style: { head: [], border: [] }, colAligns: ['left', 'right', 'right', 'right', 'right', 'left'] });
-    for (const r of results) {
-      const rr = median(r.rollups);
-      const raw = median(r.raw);
-      table.push([r.name, String(r.rows), rr.toFixed(3), r.raw.length ? raw.toFixed(2) : '—', r.raw.length ? `${Math.round(raw / rr)}×` : '—', r.agree === null ? '—' : r.agree ? 'yes' : 'NO']);
+    // raw after every rollup timing, so that a long raw run can be cut short with the rollup side complete
+    for (const [i, r] of reports.entries()) {
+      const res = results[i]!;
+      const rolledRows = (await r.rollups()).rows;
+      for (let run = 0; run < flags['raw-runs']; run++) {
+        const [out, s, c] = await timed(r.raw);
+        res.raw.push(s);
+        res.rawCpu.push(c);
+        res.agree = agree(out.rows, rolledRows);
+        progress(`${r.name}: raw ${s.toFixed(2)} s (cpu ${c.toFixed(1)} s), agree ${res.agree}`);
+      }
+      if (flags.record) record(summary(results, facts()), flags);
     }
-    const facts = [
-      `${(flags.spans / 1e6).toLocaleString('en-US')} M requests and ${(samples / 1e6).toFixed(1)} M DCGM rows (64 GPUs, 30 s, 4 metrics) over ${flags.days} days: ${diskGb.toFixed(1)} GB on disk`,
-      `generated in ${(timings.generate_requests_s! + timings.generate_gpu_samples_s!).toFixed(0)} s (requests ${timings.generate_requests_s!.toFixed(0)} s, samples ${timings.generate_gpu_samples_s!.toFixed(0)} s)`,
-      `settle (first, every hour): ${settled.hours} hours in ${settled.batches} batches, ${tSettle.toFixed(0)} s → ${rollupRows.toLocaleString('en-US')} request rollup rows, ${(rollupGb * 1000).toFixed(0)} MB`,
-      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
-      `medians of ${flags.runs} runs from the rollups and ${flags['raw-runs']} from the facts`,
-    ];
-    const text = `${table.toString()}\n${facts.map((f) => `- ${f}`).join('\n')}\n`;
+
+    const text = summary(results, facts());
     process.stdout.write(`\n${text}`);
     if (flags.record) record(text, flags);
   } finally {
     await store.close();
     if (!flags.keep && flags.dir === undefined) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function summary(results: Result[], facts: string[]): string {
+  const table = new Table({
+    head: ['report', 'rows', 'rollups s', 'rollups cpu s', 'raw s', 'raw cpu s', 'raw / rollups', 'agree'],
+    style: { head: [], border: [] },
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+  });
+  for (const r of results) {
+    const rr = median(r.rollups);
+    const raw = median(r.raw);
+    const has = r.raw.length > 0;
+    table.push([r.name, String(r.rows), rr.toFixed(3), median(r.rollupsCpu).toFixed(3), has ? raw.toFixed(1) : '—', has ? median(r.rawCpu).toFixed(1) : '—', has ? `${Math.round(raw / rr)}×` : '—', r.agree === null ? '—' : r.agree ? 'yes' : 'NO']);
+  }
+  return `${table.toString()}\n${facts.map((f) => `- ${f}`).join('\n')}\n`;
 }
 
 const START_MARK = '<!-- bench:kpi:start -->';

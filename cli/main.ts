@@ -12,6 +12,7 @@ import { registerServe } from './commands/serve.js';
 import { registerRevenue } from './commands/revenue.js';
 import { registerWorkflows } from './commands/workflows.js';
 import { registerExport } from './commands/export.js';
+import { registerCollect } from './commands/collect.js';
 
 const program = new Command('token-factory')
   .description('economics of an AI token factory: tokens per GPU-hour, cost per million tokens, latency, tenants, revenue per GPU')
@@ -25,6 +26,7 @@ registerServe(program);
 registerRevenue(program);
 registerWorkflows(program);
 registerExport(program);
+registerCollect(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing, and nothing else.
 # Usage: scripts/ensure-debian-packages.sh [COMMAND=PACKAGE ...]
-#   default: promtool=prometheus amtool=prometheus-alertmanager
+#   default: promtool=prometheus amtool=prometheus-alertmanager chromium=chromium
 # Each pair names a command the tests run and the Debian package that provides it; a
 # package is installed only when its command is not on PATH. `apt-get update` runs at
 # most once, and only when something is missing, so a machine that has everything
@@ -13,7 +13,7 @@ set -euo pipefail
 
 pairs=("$@")
 if [ ${#pairs[@]} -eq 0 ]; then
-  pairs=(promtool=prometheus amtool=prometheus-alertmanager)
+  pairs=(promtool=prometheus amtool=prometheus-alertmanager chromium=chromium)
 fi
 
 missing=()

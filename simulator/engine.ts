@@ -284,6 +284,8 @@ export class FactoryEngine {
   readonly gpus: GpuUnit[] = [];
   readonly replicas: Replica[] = [];
   readonly truth = new GroundTruth();
+  /** every crash of a vLLM replica: down from `fromMs` until `toMs` */
+  readonly outages: { replica: string; fromMs: number; toMs: number }[] = [];
   private readonly deployments = new Map<string, DeploymentRuntime>();
   private readonly byModel = new Map<string, DeploymentRuntime[]>();
   private readonly queue = new EventQueue();
@@ -292,6 +294,7 @@ export class FactoryEngine {
   private tickOpen = false;
   private arrivals = true;
   private sampling = true;
+  private draining = false;
   /** workflows not finished yet */
   private inFlight = 0;
 
@@ -454,6 +457,8 @@ export class FactoryEngine {
   drain(sink: SimSink, maxMs = HOUR_MS): void {
     this.arrivals = false;
     this.sampling = false;
+    // nobody measures the GPUs any more: their time after the end is not the truth's either
+    this.draining = true;
     const limit = this.tickStart + maxMs;
     while (this.queue.size > 0 && this.tickStart < limit) this.advance(this.tickStart + this.tickMs, sink);
   }
@@ -468,8 +473,16 @@ export class FactoryEngine {
         r.downSinceMs = t;
         r.upAtMs = t + r.rng.uniform(outages.minutes[0], outages.minutes[1]) * 60_000;
         r.queue = 0;
+        this.outages.push({ replica: r.id, fromMs: t, toMs: r.upAtMs });
       } else if (!r.up && t >= r.upAtMs) {
         r.up = true;
+        // back at the first tick after the restart
+        for (let i = this.outages.length - 1; i >= 0; i--) {
+          if (this.outages[i]!.replica === r.id) {
+            this.outages[i]!.toMs = t;
+            break;
+          }
+        }
         r.counters = newCounters(t);
         r.nextCrashMs = t + r.rng.exponential(outages.mtbf_hours * HOUR_MS);
       }
@@ -782,7 +795,7 @@ export class FactoryEngine {
       g.tempC = 28 + 52 * ((g.powerW - idle) / (g.spec.max_w - idle)) + 100 * (g.spread - 1);
       const mj = g.powerW * dtS * 1000;
       g.energyMj += mj;
-      this.truth.gpuTick(g.id, t, dtS, mj);
+      if (!this.draining) this.truth.gpuTick(g.id, t, dtS, mj);
     }
     this.tickOpen = false;
     const end = t + this.tickMs;

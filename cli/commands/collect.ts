@@ -63,7 +63,7 @@ export interface RunningCollector {
   stop(timeoutMs: number): Promise<{ left: number }>;
 }
 
-export function defaultSpoolDir(store: Store, config: Config): string {
+export function defaultSpoolDir(config: Config): string {
   const s = config.store;
   if (s.kind === 'embedded') return s.path === MEMORY_PATH ? mkdtempSync(join(tmpdir(), 'tf-spool-')) : join(resolve(s.path), 'spool');
   return resolve('token-factory-spool');
@@ -72,7 +72,7 @@ export function defaultSpoolDir(store: Store, config: Config): string {
 export async function startCollector(store: Store, cfg: Config, opts: CollectorOptions): Promise<RunningCollector> {
   const log = opts.log ?? (() => {});
   const metrics = createCollectorMetrics();
-  const spool = Spool.open(resolve(opts.spoolDir ?? defaultSpoolDir(store, cfg)), opts.batch ?? {});
+  const spool = Spool.open(resolve(opts.spoolDir ?? defaultSpoolDir(cfg)), opts.batch ?? {});
   const replayed = spool.sealed.length;
   const writer = new BatchWriter(store, spool, metrics, { ...opts.writer, ...(opts.decoder ? { decoder: opts.decoder } : {}), onEvent: (e) => logWriterEvent(e, log) });
   writer.start();

@@ -27,7 +27,7 @@ export function registerRollups(program: Command): void {
       );
       if (process.stderr.isTTY) process.stderr.write('\n');
       const row: Row = { ...r };
-      process.stdout.write(render([row], Object.keys(row).map((key) => ({ key, ...(key === 'hours' || key.endsWith('_hours') || key === 'batches' || key === 'duration_ms' ? { kind: 'int' as const } : {}) })), fmt));
+      process.stdout.write(render([row], Object.keys(row).map((key) => ({ key, ...(['hours', 'days', 'batches', 'duration_ms'].includes(key) || key.endsWith('_hours') ? { kind: 'int' as const } : {}) })), fmt));
     });
   rollups
     .command('status')

@@ -131,7 +131,7 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): OtlpReceiver {
   app.use((req, res) => {
     send(res, { kind: 'invalid', status: 404, reason: `${req.method} ${req.path}: not an OTLP/HTTP endpoint (POST /v1/traces, /v1/metrics)` }, 'traces', wireOf(req) ?? 'json');
   });
-  app.use((err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
+  app.use((err: unknown, _req: Request, res: Response, _next: express.NextFunction) => {
     if (res.headersSent) return;
     res.status(500).json({ code: 13, message: `internal error: ${(err as Error).message ?? String(err)}` });
   });

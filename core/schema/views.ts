@@ -65,7 +65,8 @@ function viewDefs(s: ViewSettings): ViewDef[] {
       MetricName AS metric,
       Value AS value
     FROM {from}
-    WHERE startsWith(MetricName, 'DCGM_FI_') AND Attributes['UUID'] != ''`;
+    -- Flags bit 1: a staleness marker (no value), as otelcol's prometheus receiver writes them
+    WHERE startsWith(MetricName, 'DCGM_FI_') AND Attributes['UUID'] != '' AND bitAnd(Flags, 1) = 0`;
   const serverColumns = `
       TimeUnix AS ts,
       ServiceName AS service,
@@ -75,7 +76,7 @@ function viewDefs(s: ViewSettings): ViewDef[] {
       coalesce(nullIf(Attributes['model_name'], ''), nullIf(Attributes['model'], ''), '') AS model,
       replaceRegexpOne(MetricName, '^(vllm:|sglang:|nv_|tgi_)', '') AS metric,
       mapFilter((k, v) -> k NOT IN ('model_name', 'model'), Attributes) AS attributes`;
-  const isServerMetric = `match(MetricName, '^(vllm:|sglang:|nv_|tgi_)')`;
+  const isServerMetric = `match(MetricName, '^(vllm:|sglang:|nv_|tgi_)') AND bitAnd(Flags, 1) = 0`;
   return [
     {
       name: 'llm_requests_mv',

@@ -33,7 +33,7 @@ import * as EmotionReact from '@emotion/react';
 import * as Rxjs from 'rxjs';
 import lodash from 'lodash';
 import moment from 'moment';
-import { defer, from, type Observable } from 'rxjs';
+import { defer, from, throwError, type Observable } from 'rxjs';
 import type { AppPlugin, AppPluginMeta, AppRootProps } from '@grafana/data';
 import type { BackendSrv, BackendSrvRequest, FetchError, FetchResponse } from '@grafana/runtime';
 
@@ -63,9 +63,37 @@ const SHARED: Record<string, unknown> = {
 };
 
 /** A BackendSrv over window.fetch, with Grafana's FetchResponse / FetchError shapes. */
-class HarnessBackendSrv implements Partial<BackendSrv> {
+class HarnessBackendSrv implements BackendSrv {
   get<T>(url: string, params?: Record<string, string>): Promise<T> {
     return this.send<T>({ url, method: 'GET', params }).then((r) => r.data);
+  }
+
+  delete<T>(url: string, data?: unknown): Promise<T> {
+    return this.send<T>({ url, method: 'DELETE', data }).then((r) => r.data);
+  }
+
+  post<T>(url: string, data?: unknown): Promise<T> {
+    return this.send<T>({ url, method: 'POST', data }).then((r) => r.data);
+  }
+
+  patch<T>(url: string, data?: unknown): Promise<T> {
+    return this.send<T>({ url, method: 'PATCH', data }).then((r) => r.data);
+  }
+
+  put<T>(url: string, data?: unknown): Promise<T> {
+    return this.send<T>({ url, method: 'PUT', data }).then((r) => r.data);
+  }
+
+  request<T>(options: BackendSrvRequest): Promise<T> {
+    return this.send<T>(options).then((r) => r.data);
+  }
+
+  datasourceRequest<T>(options: BackendSrvRequest): Promise<FetchResponse<T>> {
+    return this.send<T>(options);
+  }
+
+  chunked(): Observable<FetchResponse<Uint8Array | undefined>> {
+    return throwError(() => new Error('chunked responses are not part of the harness'));
   }
 
   fetch<T>(options: BackendSrvRequest): Observable<FetchResponse<T>> {
@@ -144,7 +172,7 @@ function loadPluginModule(): Promise<{ plugin: AppPlugin }> {
 }
 
 async function main() {
-  GrafanaRuntime.setBackendSrv(new HarnessBackendSrv() as BackendSrv);
+  GrafanaRuntime.setBackendSrv(new HarnessBackendSrv());
   const { plugin } = await loadPluginModule();
   const settings = await GrafanaRuntime.getBackendSrv().get(`/api/plugins/${PLUGIN_ID}/settings`);
   const meta = settings as AppPluginMeta;

@@ -76,10 +76,10 @@ function startHarness() {
       if (p === `/api/plugins/${id}/settings`) {
         if (req.method === 'POST') {
           const body = JSON.parse((await readBody(req)) || '{}');
-          if (body.jsonData) settings.jsonData = body.jsonData;
-          if (body.secureJsonData) settings.secureJsonData = { ...settings.secureJsonData, ...body.secureJsonData };
-          if (body.enabled !== undefined) settings.enabled = body.enabled;
-          if (body.pinned !== undefined) settings.pinned = body.pinned;
+          if (body.jsonData) {settings.jsonData = body.jsonData;}
+          if (body.secureJsonData) {settings.secureJsonData = { ...settings.secureJsonData, ...body.secureJsonData };}
+          if (body.enabled !== undefined) {settings.enabled = body.enabled;}
+          if (body.pinned !== undefined) {settings.pinned = body.pinned;}
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Plugin settings updated' }));
           return;
         }
@@ -110,7 +110,7 @@ function startHarness() {
         }
         const target = `${base.replace(/\/+$/, '')}${rest.slice(route.path.length)}${url.search}`;
         const headers = { accept: req.headers.accept ?? '*/*' };
-        for (const h of route.headers ?? []) headers[h.name.toLowerCase()] = fill(h.content, settings);
+        for (const h of route.headers ?? []) {headers[h.name.toLowerCase()] = fill(h.content, settings);}
         let upstream;
         try {
           upstream = await fetch(target, { method: req.method, headers });
@@ -121,7 +121,7 @@ function startHarness() {
         const out = { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream' };
         for (const h of ['x-window-from', 'x-window-to']) {
           const v = upstream.headers.get(h);
-          if (v !== null) out[h] = v;
+          if (v !== null) {out[h] = v;}
         }
         res.writeHead(upstream.status, out).end(Buffer.from(await upstream.arrayBuffer()));
         return;

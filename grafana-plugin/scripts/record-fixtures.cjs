@@ -59,7 +59,7 @@ const REQUESTS = [
 
 function key(accept, apiPath, params) {
   const q = new URLSearchParams();
-  for (const k of Object.keys(params).sort()) q.set(k, params[k]);
+  for (const k of Object.keys(params).sort()) {q.set(k, params[k]);}
   const qs = q.toString();
   return `${accept} /api/v1/${apiPath}${qs ? `?${qs}` : ''}`;
 }

@@ -8,7 +8,8 @@
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
 import { checkDimensions, costTotals, type CostTotals, type KpiResult } from '../kpi/unit-economics.js';
-import { windowJson, type WindowQuery } from '../kpi/window.js';
+import type { WindowQuery } from '../kpi/window.js';
+import { runKpiSql, type KpiSql } from '../kpi/server-latency.js';
 import { assertAligned, planRollupRead, type RollupPlan } from './plan.js';
 import { costParts } from './read-parts.js';
 
@@ -26,12 +27,8 @@ const DIMENSION_SQL: Record<CostDimension, string> = {
   day: "formatDateTime(toStartOfDay(hour), '%Y-%m-%d')",
 };
 
-export async function costTotalsFromRollups(
-  store: Store,
-  config: Config,
-  q: CostTotalsQuery,
-  plan?: RollupPlan,
-): Promise<KpiResult<CostTotals & Record<string, string | number>>> {
+/** The query of cost totals from the rollups (with the unsettled hours from the facts). */
+export async function buildCostTotalsFromRollups(store: Store, config: Config, q: CostTotalsQuery, plan?: RollupPlan): Promise<KpiSql> {
   const by = q.by ?? [];
   checkDimensions(by, COST_DIMENSIONS);
   const p = plan ?? (await planRollupRead(store, config, q));
@@ -50,13 +47,17 @@ export async function costTotalsFromRollups(
     ].join(',\n      ')}
     FROM cost_parts
     ${by.length ? `GROUP BY ${by.join(', ')} ORDER BY ${by.join(', ')}` : ''}`;
-  const rs = await store.client.query({
-    query,
-    query_params: parts.params,
-    format: 'JSONEachRow',
-    clickhouse_settings: { log_comment: `kpi:cost_totals:${p.source}` },
-  });
-  return { window: windowJson(p.window), rows: await rs.json() };
+  return { window: p.window, query, query_params: parts.params, clickhouse_settings: { log_comment: `kpi:cost_totals:${p.source}` } };
+}
+
+/** Cost totals from the rollups: see buildCostTotalsFromRollups. */
+export async function costTotalsFromRollups(
+  store: Store,
+  config: Config,
+  q: CostTotalsQuery,
+  plan?: RollupPlan,
+): Promise<KpiResult<CostTotals & Record<string, string | number>>> {
+  return runKpiSql(store, await buildCostTotalsFromRollups(store, config, q, plan));
 }
 
 /** Cost totals from the rollups when the window is hour-aligned, else from the facts. */
@@ -65,4 +66,17 @@ export async function costTotalsAuto(store: Store, config: Config, q: CostTotals
   const plan = await planRollupRead(store, config, q);
   if (plan.source === 'raw') return costTotals(store, config, { ...q, from: plan.window.from, to: plan.window.to });
   return costTotalsFromRollups(store, config, q, plan);
+}
+
+/** The built query of cost totals: from the rollups when the window allows it, else `raw`. */
+export async function buildCostTotalsAuto(
+  store: Store,
+  config: Config,
+  q: CostTotalsQuery,
+  raw: (store: Store, config: Config, q: CostTotalsQuery) => Promise<KpiSql>,
+): Promise<KpiSql> {
+  checkDimensions(q.by ?? [], COST_DIMENSIONS);
+  const plan = await planRollupRead(store, config, q);
+  if (plan.source === 'raw') return raw(store, config, { ...q, from: plan.window.from, to: plan.window.to });
+  return buildCostTotalsFromRollups(store, config, q, plan);
 }

@@ -8,7 +8,7 @@ import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
 import { revenueMargin, type RevenueQuery, type RevenueRow } from '../kpi/revenue.js';
 import { checkDimensions, REQUEST_DIMENSIONS, type KpiResult } from '../kpi/unit-economics.js';
-import { windowJson } from '../kpi/window.js';
+import { runKpiSql, type KpiSql } from '../kpi/server-latency.js';
 import { assertAligned, planRollupRead, type RollupPlan } from './plan.js';
 import { requestParts } from './read-parts.js';
 import { ROLLUP_DIMENSIONS, rollupDimensions } from './unit-economics-from-rollups.js';
@@ -30,7 +30,8 @@ const ROLLUP_REVENUE_KPIS = `
     (sum_revenue_micro - sum_cost_micro) / 1e6 AS margin_usd,
     if(sum_revenue_micro = 0, NULL, (sum_revenue_micro - sum_cost_micro) / sum_revenue_micro) AS gross_margin`;
 
-export async function revenueMarginFromRollups(store: Store, config: Config, q: RevenueQuery, plan?: RollupPlan): Promise<KpiResult<RevenueRow>> {
+/** The query of revenue and margin from the rollups (with the unsettled hours from the facts). */
+export async function buildRevenueMarginFromRollups(store: Store, config: Config, q: RevenueQuery, plan?: RollupPlan): Promise<KpiSql> {
   checkDimensions(q.by, ROLLUP_DIMENSIONS);
   const p = plan ?? (await planRollupRead(store, config, q, { days: !q.by.includes('hour') }));
   assertAligned(p);
@@ -42,18 +43,20 @@ export async function revenueMarginFromRollups(store: Store, config: Config, q: 
       SELECT ${[...dims, ROLLUP_REVENUE_KPIS].join(',\n    ')}
       FROM req_parts
       ${q.tenant !== undefined ? 'WHERE tenant = {tenant:String}' : ''}
-      ${q.by.length ? `GROUP BY ${q.by.join(', ')}` : ''}
+      ${q.by.length ? `GROUP BY ${q.by.join(', ')}` : 'HAVING requests > 0'}
     )
     ${q.by.length ? `ORDER BY ${q.by.join(', ')}` : ''}`;
-  const rs = await store.client.query({
+  return {
+    window: p.window,
     query,
     query_params: { ...parts.params, tenant: q.tenant ?? '' },
-    format: 'JSONEachRow',
-    clickhouse_settings: { log_comment: `kpi:revenue_margin:${p.source}`, output_format_json_quote_64bit_integers: 0 },
-  });
-  let rows = await rs.json<RevenueRow>();
-  if (q.by.length === 0 && rows.length === 1 && rows[0]!.requests === 0) rows = [];
-  return { window: windowJson(p.window), rows };
+    clickhouse_settings: { log_comment: `kpi:revenue_margin:${p.source}` },
+  };
+}
+
+/** Revenue and margin from the rollups: see buildRevenueMarginFromRollups. */
+export async function revenueMarginFromRollups(store: Store, config: Config, q: RevenueQuery, plan?: RollupPlan): Promise<KpiResult<RevenueRow>> {
+  return runKpiSql<RevenueRow>(store, await buildRevenueMarginFromRollups(store, config, q, plan));
 }
 
 /** Revenue and margin from the rollups when the query allows it, else from the facts. */

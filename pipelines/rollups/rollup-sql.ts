@@ -119,7 +119,7 @@ export const INSERT_DAILY_ROLLUP = `
   SELECT {day:DateTime}, {version:UInt64}, ${KEY}, ${REQUEST_MEASURES.map((m) => `${m.merge} AS d_${m.name}`).join(', ')}
   FROM rollup_requests_hourly
   WHERE hour >= {day:DateTime} AND hour < {day:DateTime} + INTERVAL 1 DAY
-    AND (hour, version) IN (${DAY_HOURS})
+    AND (hour, version) GLOBAL IN (${DAY_HOURS})
   GROUP BY ${KEY}`;
 
 /** Settling: the record of the day, with the newest hour version it was built from. */

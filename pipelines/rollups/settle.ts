@@ -202,9 +202,9 @@ async function farNeighbourHours(store: Store, k: number): Promise<number[]> {
           LEFT JOIN rec ON m.hour = rec.hour
           WHERE m.last_mark > rec.covers_until
         ),
-        touched AS (SELECT DISTINCT uuid, toStartOfHour(ts) AS h FROM gpu_samples WHERE toStartOfHour(ts) IN (SELECT hour FROM fresh)),
+        touched AS (SELECT DISTINCT uuid, toStartOfHour(ts) AS h FROM gpu_samples WHERE toStartOfHour(ts) GLOBAL IN (SELECT hour FROM fresh)),
         series AS (
-          SELECT uuid, toStartOfHour(ts) AS h FROM gpu_samples WHERE uuid IN (SELECT uuid FROM touched) GROUP BY uuid, h
+          SELECT uuid, toStartOfHour(ts) AS h FROM gpu_samples WHERE uuid GLOBAL IN (SELECT uuid FROM touched) GROUP BY uuid, h
         )
       SELECT DISTINCT toUnixTimestamp(nb) AS h FROM (
         SELECT p.h AS nb, t.h AS th FROM touched AS t ASOF INNER JOIN series AS p ON t.uuid = p.uuid AND p.h < t.h

@@ -20,7 +20,7 @@ import {
   type UnitEconomicsQuery,
   type UnitEconomicsRow,
 } from '../kpi/unit-economics.js';
-import { windowJson } from '../kpi/window.js';
+import { runKpiSql, type KpiSql } from '../kpi/server-latency.js';
 import { assertAligned, planRollupRead, type RollupPlan } from './plan.js';
 import { requestParts } from './read-parts.js';
 import { ROLLUP_KEY } from './rollup-sql.js';
@@ -85,11 +85,12 @@ export function rollupDimensions(by: readonly string[]): boolean {
 }
 
 /**
- * Unit economics from the rollups (with the unsettled hours of the window from the
- * facts). A window that is not hour-aligned or a dimension outside the rollup key is a
- * BadRequestError: use unitEconomicsAuto to fall back to the raw computation.
+ * The query of unit economics from the rollups (with the unsettled hours of the window
+ * from the facts), for the JSON and Arrow outputs alike. A window that is not
+ * hour-aligned or a dimension outside the rollup key is a BadRequestError: use
+ * unitEconomicsAuto to fall back to the raw computation.
  */
-export async function unitEconomicsFromRollups(store: Store, config: Config, q: UnitEconomicsQuery, plan?: RollupPlan): Promise<KpiResult<UnitEconomicsRow>> {
+export async function buildUnitEconomicsFromRollups(store: Store, config: Config, q: UnitEconomicsQuery, plan?: RollupPlan): Promise<KpiSql> {
   checkDimensions(q.by, ROLLUP_DIMENSIONS);
   const p = plan ?? (await planRollupRead(store, config, q, { days: !q.by.includes('hour') }));
   assertAligned(p);
@@ -106,19 +107,21 @@ export async function unitEconomicsFromRollups(store: Store, config: Config, q: 
         SELECT ${[...dims, GROUP_SUMS].join(',\n        ')}
         FROM req_parts
         ${q.tenant !== undefined ? 'WHERE tenant = {tenant:String}' : ''}
-        ${q.by.length ? `GROUP BY ${q.by.join(', ')}` : ''}
+        ${q.by.length ? `GROUP BY ${q.by.join(', ')}` : 'HAVING requests > 0'}
       )
     )
     ${q.by.length ? `ORDER BY ${q.by.join(', ')}` : ''}`;
-  const rs = await store.client.query({
+  return {
+    window: p.window,
     query,
     query_params: { ...parts.params, tenant: q.tenant ?? '' },
-    format: 'JSONEachRow',
-    clickhouse_settings: { log_comment: `kpi:unit_economics:${p.source}`, output_format_json_quote_64bit_integers: 0 },
-  });
-  let rows = await rs.json<UnitEconomicsRow>();
-  if (q.by.length === 0 && rows.length === 1 && rows[0]!.requests === 0) rows = [];
-  return { window: windowJson(p.window), rows };
+    clickhouse_settings: { log_comment: `kpi:unit_economics:${p.source}` },
+  };
+}
+
+/** Unit economics from the rollups: see buildUnitEconomicsFromRollups. */
+export async function unitEconomicsFromRollups(store: Store, config: Config, q: UnitEconomicsQuery, plan?: RollupPlan): Promise<KpiResult<UnitEconomicsRow>> {
+  return runKpiSql<UnitEconomicsRow>(store, await buildUnitEconomicsFromRollups(store, config, q, plan));
 }
 
 /** Unit economics from the rollups when the query allows it, else from the facts. */
@@ -128,4 +131,21 @@ export async function unitEconomicsAuto(store: Store, config: Config, q: UnitEco
   const plan = await planRollupRead(store, config, q, { days: !q.by.includes('hour') });
   if (plan.source === 'raw') return unitEconomics(store, config, { ...q, from: plan.window.from, to: plan.window.to });
   return unitEconomicsFromRollups(store, config, q, plan);
+}
+
+/**
+ * The built query (JSON or Arrow output) of unit economics: from the rollups when the
+ * query allows it, else `raw` (the raw builder, e.g. the API's buildUnitEconomics).
+ */
+export async function buildUnitEconomicsAuto(
+  store: Store,
+  config: Config,
+  q: UnitEconomicsQuery,
+  raw: (store: Store, config: Config, q: UnitEconomicsQuery) => Promise<KpiSql>,
+): Promise<KpiSql> {
+  checkDimensions(q.by, Object.keys(REQUEST_DIMENSIONS));
+  if (!rollupDimensions(q.by)) return raw(store, config, q);
+  const plan = await planRollupRead(store, config, q, { days: !q.by.includes('hour') });
+  if (plan.source === 'raw') return raw(store, config, { ...q, from: plan.window.from, to: plan.window.to });
+  return buildUnitEconomicsFromRollups(store, config, q, plan);
 }

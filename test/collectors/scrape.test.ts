@@ -190,7 +190,7 @@ describe('scraping exporters', () => {
     ]);
     const [slow] = await rows<{ d: number }>("SELECT Value AS d FROM otel_metrics_gauge WHERE MetricName = 'scrape_duration_seconds' AND ServiceName = 'slow'");
     expect(slow!.d).toBeGreaterThanOrEqual(0.19);
-    expect(slow!.d).toBeLessThan(2);
+    expect(slow!.d).toBeLessThan(5);
     const text = await metrics.registry.metrics();
     const instance = new URL(base).host;
     expect(text).toContain(`token_factory_scrape_up{job="broken",instance="${instance}"} 0`);

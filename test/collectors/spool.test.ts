@@ -74,7 +74,7 @@ describe('batching', () => {
     await spool.remove(spool.sealed[0]!);
     // nothing waits: an aged batch is sealed by its timer
     await spool.append('rows', [bytes(5, 9)], { metrics: 1 });
-    await waitFor(() => spool.sealed.length === 1, 2000);
+    await waitFor(() => spool.sealed.length === 1);
     expect(spool.sealed.map((b) => [b.seq, b.records])).toEqual([[3, 1]]);
     await spool.close();
   });
@@ -136,7 +136,7 @@ describe('after a crash', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, timeoutMs = 1000): Promise<void> {
+async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > until) throw new Error('condition not met in time');

@@ -19,14 +19,14 @@
  *   unassigned 4 × 2 562 500 = 10 250 000; GPU cost 175 550 000 µ$ = 175.55 USD;
  *   GPU-hours 8 GPUs × 6 h + 4 = 52.
  *
- * Requests: span n = 0 … 35 999 at 00:00 + n × 0.6 s (6 000 an hour), tenant
+ * Requests: span n = 0 … 17 999 at 00:00 + n × 1.2 s (3 000 an hour), tenant
  * [acme, globex, initech][n % 3], model by n % 5: 0–1 llama-70b, 2–3 llama-8b, 4 an
  * unknown model (unassigned, cost 0); input 100 + n % 50, output 20 + n % 30 tokens;
  * error when n % 97 = 0; route by n % 2, service by ⌊n / 7⌋ % 2; e2e = e^(6 + 1.5 u) ms
  * (u uniform from a hash of n), TTFT a hash-chosen 5–30 % of it, none when n % 10 = 9.
- *   requests 36 000; input Σ = 36 000 × 100 + 720 × (0 + … + 49 = 1 225) = 4 482 000;
- *   output Σ = 36 000 × 20 + 1 200 × (0 + … + 29 = 435) = 1 242 000; tokens 5 724 000;
- *   errors: multiples of 97 below 36 000: ⌊35 999 / 97⌋ + 1 = 372.
+ *   requests 18 000; input Σ = 18 000 × 100 + 360 × (0 + … + 49 = 1 225) = 2 241 000;
+ *   output Σ = 18 000 × 20 + 600 × (0 + … + 29 = 435) = 621 000; tokens 2 862 000;
+ *   errors: multiples of 97 below 18 000: ⌊17 999 / 97⌋ + 1 = 186.
  *
  * Config: max_sample_gap_s 240, max_lateness_s 3600 (hours starting before
  * newest − 1 h, floored to the hour, are settled).
@@ -37,8 +37,12 @@ import { migrate } from '../../core/schema/migrate.js';
 import { configSchema, type Config } from '../../core/config/schema.js';
 import { costTotals, unitEconomics, type RequestDimension } from '../../pipelines/kpi/unit-economics.js';
 import { revenueMargin } from '../../pipelines/kpi/revenue.js';
+import { runKpiSql } from '../../pipelines/kpi/server-latency.js';
+import { buildCostTotals, buildUnitEconomics } from '../../pipelines/api/kpi-builds.js';
 import { BadRequestError } from '../../core/errors.js';
 import {
+  buildCostTotalsAuto,
+  buildUnitEconomicsAuto,
   costTotalsAuto,
   costTotalsFromRollups,
   planRollupRead,
@@ -78,7 +82,7 @@ async function insertSpans(from: number, to: number): Promise<void> {
     query: `
       INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, SpanAttributes, Duration, StatusCode)
       SELECT
-        toDateTime64('2026-03-02 00:00:00', 9, 'UTC') + toIntervalMillisecond(n * 600),
+        toDateTime64('2026-03-02 00:00:00', 9, 'UTC') + toIntervalMillisecond(n * 1200),
         lower(hex(toUInt128(n) + 1)), lower(hex(toUInt64(n) + 1)), '', 'chat', 'Client',
         ['gateway-a', 'gateway-b'][intDiv(n, 7) % 2 + 1],
         map('tenant.id', ['acme', 'globex', 'initech'][n % 3 + 1],
@@ -118,7 +122,7 @@ beforeAll(async () => {
   config = configSchema.parse(configInput(2.5));
   store = await openStore({ kind: 'embedded', path: ':memory:' }, { command: 'test' });
   await migrate(store, { views: config.attribution });
-  await insertSpans(0, 36_000);
+  await insertSpans(0, 18_000);
   await insertSamples(
     [
       ['node-a', 0, 'GPU-a0', H100, 500],
@@ -179,9 +183,9 @@ describe('settling and reading the rollups', () => {
     // marks: requests 00–05; GPU samples 00–05, reaching the previous hour from its first
     // 10 minutes and the next from its last (gap 240 s ≤ 600 s) →
     // 2026-03-01 23:00 … 2026-03-02 06:00 = 8 hours, one run → one batch. Newest fact: span
-    // 35 999 at 05:59:59.4 → settled before ⌊(05:59:59.4 − 1 h) / 1 h⌋ = 04:00.
+    // 17 999 at 05:59:58.8 → settled before ⌊(05:59:58.8 − 1 h) / 1 h⌋ = 04:00.
     // The days of those hours, 2026-03-01 and 2026-03-02, are merged into the daily rollup.
-    expect(r).toMatchObject({ hours: 8, batches: 1, days: 2, late_hours: 0, stale_config_hours: 0, newest: '2026-03-02T05:59:59.000Z', settled_before: '2026-03-02T04:00:00.000Z' });
+    expect(r).toMatchObject({ hours: 8, batches: 1, days: 2, late_hours: 0, stale_config_hours: 0, newest: '2026-03-02T05:59:58.000Z', settled_before: '2026-03-02T04:00:00.000Z' });
     const plan = await planRollupRead(store, config, window);
     expect([plan.source, plan.rollup_hours.length, plan.raw]).toEqual(['rollups', 6, null]);
     expect(await rollupStatus(store, config)).toMatchObject({ settled_hours: 8, current_hours: 8, dirty_hours: 0, stale_config_hours: 0 });
@@ -189,7 +193,7 @@ describe('settling and reading the rollups', () => {
 
   it('totals from the rollups are the hand-worked ones', async () => {
     const [all] = (await unitEconomicsFromRollups(store, config, { ...window, by: [] })).rows;
-    expect(all).toMatchObject({ requests: 36_000, input_tokens: 4_482_000, output_tokens: 1_242_000, tokens: 5_724_000, errors: 372, cost_usd: 134.55 });
+    expect(all).toMatchObject({ requests: 18_000, input_tokens: 2_241_000, output_tokens: 621_000, tokens: 2_862_000, errors: 186, cost_usd: 134.55 });
     // GPU-hours of the deployments that served them: llama-70b 2 × 6 + llama-8b 4 × 6 = 36
     // (spare-70b's 12 are idle, the unassigned GPU's 4 unassigned: no request carries them)
     expect(all!.gpu_hours).toBeCloseTo(36, 9);
@@ -229,6 +233,19 @@ describe('settling and reading the rollups', () => {
     expect((await revenueMarginFromRollups(store, config, rev)).rows).toEqual((await revenueMargin(store, config, rev)).rows);
   });
 
+  it('the built queries (the API\'s Arrow path) give the same rows; ungrouped, an empty window has none', async () => {
+    for (const by of [[], ['tenant', 'hour']] as RequestDimension[][]) {
+      const built = await buildUnitEconomicsAuto(store, config, { ...window, by }, buildUnitEconomics);
+      expect(built.clickhouse_settings.log_comment).toBe('kpi:unit_economics:rollups');
+      expect(await runKpiSql(store, built)).toEqual(await unitEconomicsFromRollups(store, config, { ...window, by }));
+    }
+    const costs = await buildCostTotalsAuto(store, config, { ...window, by: ['gpu_type'] }, buildCostTotals);
+    expect(await runKpiSql(store, costs)).toEqual(await costTotalsFromRollups(store, config, { ...window, by: ['gpu_type'] }));
+    const empty = { from: new Date('2026-03-03T00:00:00Z'), to: new Date('2026-03-03T06:00:00Z') };
+    expect((await unitEconomicsFromRollups(store, config, { ...empty, by: [] })).rows).toEqual([]);
+    expect((await unitEconomics(store, config, { ...empty, by: [] })).rows).toEqual([]);
+  });
+
   it('a window that is not made of whole hours: the rollups refuse it, auto reads the facts', async () => {
     const odd = { from: new Date('2026-03-02T00:30:00Z'), to: window.to, by: ['model'] as RequestDimension[] };
     await expect(unitEconomicsFromRollups(store, config, odd)).rejects.toThrow(BadRequestError);
@@ -239,9 +256,9 @@ describe('settling and reading the rollups', () => {
 
 describe('late data, redelivery and config changes', () => {
   it('a late span (delivered twice) folds into its hour: read from the facts until settled, then from the rollups', async () => {
-    // span 6 500 (01:05:00) delivered again — same trace and span ids, counted once — and a
+    // span 3 250 (01:05:00) delivered again — same trace and span ids, counted once — and a
     // new span at 01:30: acme, llama-70b, 1 000 input + 500 output tokens.
-    await insertSpans(6_500, 6_501);
+    await insertSpans(3_250, 3_251);
     await store.client.command({
       query: `INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, SpanAttributes, Duration, StatusCode)
               VALUES ('2026-03-02 01:30:00', 'late0000000000000000000000000001', 'late000000000001', '', 'chat', 'Client', 'gateway-a',
@@ -263,11 +280,11 @@ describe('late data, redelivery and config changes', () => {
     expect((await planRollupRead(store, config, wholeDay, { days: true })).rollup_days).toHaveLength(1);
     const rows = (await unitEconomicsAuto(store, config, { ...window, by: ['deployment', 'hour'] })).rows;
     expectAgreement((await unitEconomics(store, config, { ...window, by: ['deployment', 'hour'] })).rows, rows);
-    // llama-70b at 01: 2 400 requests + the late one; its hour still costs 5 125 000 µ$, now
+    // llama-70b at 01: 1 200 requests + the late one; its hour still costs 5 125 000 µ$, now
     // spread over 1 500 more tokens. The redelivered span counts once.
-    expect(rows.find((x) => x.deployment === 'llama-70b' && x.hour === '2026-03-02T01:00:00Z')).toMatchObject({ requests: 2401, cost_usd: 5.125 });
+    expect(rows.find((x) => x.deployment === 'llama-70b' && x.hour === '2026-03-02T01:00:00Z')).toMatchObject({ requests: 1201, cost_usd: 5.125 });
     const [all] = (await unitEconomicsAuto(store, config, { ...window, by: [] })).rows;
-    expect(all).toMatchObject({ requests: 36_001, tokens: 5_725_500 });
+    expect(all).toMatchObject({ requests: 18_001, tokens: 2_863_500 });
   });
 
   it('a GPU series resuming after a silence re-settles the hour before the silence', async () => {

@@ -9,11 +9,11 @@ import { testIds } from './testIds';
 
 // Printing (the executive report is made for it): the page flows onto paper instead of
 // filling a screen-high scroll container, which would add a blank page.
-injectGlobal`
-  @media print {
-    html, body, #root, #reactRoot { height: auto !important; min-height: 0 !important; overflow: visible !important; }
-  }
-`;
+injectGlobal({
+  '@media print': {
+    'html, body, #root, #reactRoot': { height: 'auto !important', minHeight: '0 !important', overflow: 'visible !important' },
+  },
+});
 
 /** Keeps the time range (and nothing else) when moving to another page. */
 export function pageHref(route: RouteName, search: Record<string, string | undefined> = {}): string {

@@ -6,22 +6,24 @@ export type KpiState =
   | { status: 'error'; error: Error }
   | { status: 'done'; result: KpiFrame };
 
+const LOADING: KpiState = { status: 'loading' };
+
 /**
  * One KPI query, re-run when its path or params change (`skip`: not yet, e.g. no workflow
- * picked). A newer query supersedes an older one still in flight.
+ * picked). An answer counts only for the query it answers: while a newer query is in
+ * flight the state is loading, never the previous query's figures.
  */
 export function useKpi(path: KpiPath, params: KpiParams, skip = false): KpiState {
   const key = `${path}?${JSON.stringify(params, Object.keys(params).sort())}`;
-  const [state, setState] = useState<KpiState>({ status: 'loading' });
+  const [answer, setAnswer] = useState<{ key: string; state: KpiState }>();
   useEffect(() => {
     if (skip) {
       return;
     }
     let current = true;
-    setState({ status: 'loading' });
     fetchKpi(path, params).then(
-      (result) => current && setState({ status: 'done', result }),
-      (error: unknown) => current && setState({ status: 'error', error: error instanceof Error ? error : new Error(String(error)) })
+      (result) => current && setAnswer({ key, state: { status: 'done', result } }),
+      (error: unknown) => current && setAnswer({ key, state: { status: 'error', error: error instanceof Error ? error : new Error(String(error)) } })
     );
     return () => {
       current = false;
@@ -29,5 +31,5 @@ export function useKpi(path: KpiPath, params: KpiParams, skip = false): KpiState
     // `key` covers path and params
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, skip]);
-  return state;
+  return answer && answer.key === key ? answer.state : LOADING;
 }

@@ -1,5 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useMemo, useSyncExternalStore } from 'react';
 import { locationService } from '@grafana/runtime';
+
+const subscribe = (onChange: () => void) => locationService.getHistory().listen(onChange);
+const snapshot = () => locationService.getLocation();
 
 /**
  * The current location from Grafana's locationService (a history object in Grafana and in
@@ -7,19 +10,12 @@ import { locationService } from '@grafana/runtime';
  * their URL state (time range, drill-down) work the same in Grafana 11 and 12.
  */
 export function useLocation(): { pathname: string; search: Record<string, string> } {
-  const read = () => {
-    const loc = locationService.getLocation();
+  const loc = useSyncExternalStore(subscribe, snapshot);
+  return useMemo(() => {
     const search: Record<string, string> = {};
     new URLSearchParams(loc.search).forEach((v, k) => {
       search[k] = v;
     });
     return { pathname: loc.pathname, search };
-  };
-  const [state, setState] = useState(read);
-  useEffect(() => {
-    const unlisten = locationService.getHistory().listen(() => setState(read()));
-    setState(read());
-    return unlisten;
-  }, []);
-  return state;
+  }, [loc]);
 }

@@ -11,9 +11,8 @@ import { KpiTable } from '../components/KpiTable';
 import { PageShell, Section } from '../components/PageShell';
 import { KpiView } from '../components/States';
 import { formatKpi, NULL_TEXT } from '../format/format';
-import { useKpi } from '../hooks/useKpi';
+import { useKpi, type KpiState } from '../hooks/useKpi';
 import { useTimeRange } from '../hooks/useTimeRange';
-import type { KpiState } from '../hooks/useKpi';
 import { timeGrain } from './grain';
 
 /** model → target of one SLO kind, from the /slo rows (entries without an endpoint). */

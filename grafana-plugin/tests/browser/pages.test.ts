@@ -6,7 +6,7 @@
  * plugin route. Each page is screenshotted into test-results/screenshots/ (kept as the
  * test's artifact) and the figures it shows are checked against what the API computes.
  */
-import { existsSync, mkdirSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync } from 'fs';
 import path from 'path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { testIds } from '../../src/components/testIds';
@@ -49,11 +49,12 @@ async function open(route: string, waitFor: string, shot: string) {
 }
 
 beforeAll(async () => {
-  for (const [what, file] of [
+  const needed: Array<[string, string]> = [
     ['the plugin (npm run build)', path.join(ROOT, 'dist', 'module.js')],
     ['the harness (npm run build:harness)', path.join(ROOT, 'harness', 'dist', 'host.js')],
     ['Debian chromium (apt-get install chromium)', CHROMIUM],
-  ]) {
+  ];
+  for (const [what, file] of needed) {
     if (!existsSync(file)) {
       throw new Error(`${what} is missing: ${file}`);
     }
@@ -178,7 +179,7 @@ describe('the built plugin in Chromium against the live API', () => {
     expect(download.suggestedFilename()).toBe('tenants_20261123T1000Z_20261123T1300Z.csv');
     const csvPath = path.join(ROOT, 'test-results', 'tenants.csv');
     await download.saveAs(csvPath);
-    const csv = require('fs').readFileSync(csvPath, 'utf8').split('\r\n');
+    const csv = readFileSync(csvPath, 'utf8').split('\r\n');
     expect(csv[0]).toMatch(/^tenant,requests,input_tokens,output_tokens,tokens,/);
     expect(csv).toHaveLength(rows.length + 2);
   });

@@ -5,8 +5,8 @@
  */
 import React from 'react';
 import { fireEvent, render, screen } from '@testing-library/react';
-import { createTheme, PluginType, ThemeContext, type AppPluginMeta, type FetchError } from '@grafana/data';
-import { setBackendSrv, type BackendSrvRequest, type FetchResponse } from '@grafana/runtime';
+import { createTheme, PluginType, ThemeContext, type AppPluginMeta } from '@grafana/data';
+import { setBackendSrv, type BackendSrvRequest, type FetchError, type FetchResponse } from '@grafana/runtime';
 import { AppConfig, apiUrlSchema } from './AppConfig';
 import { testIds } from '../testIds';
 import { recordedBackend } from '../../test/recorded-backend';
