@@ -11,7 +11,7 @@ if [ ! -d node_modules/chdb ]; then
   npm install --no-audit --no-fund
 fi
 
-echo "== Debian packages the tests need (promtool, amtool)"
+echo "== Debian packages the tests need (promtool, amtool, chromium)"
 bash scripts/ensure-debian-packages.sh
 
 echo "== build"
@@ -20,3 +20,10 @@ echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
 echo "== tests"
 npx vitest run
+
+echo "== Grafana app plugin: install, typecheck, build, component tests, browser test"
+[ -d grafana-plugin/node_modules/@grafana/ui ] || npm --prefix grafana-plugin ci --no-audit --no-fund
+npm --prefix grafana-plugin run typecheck
+npm --prefix grafana-plugin run build
+npm --prefix grafana-plugin test
+npm --prefix grafana-plugin run test:browser

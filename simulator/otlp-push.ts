@@ -1,12 +1,14 @@
 /**
  * Sends to an OTLP/HTTP endpoint (the collector) with the OpenTelemetry SDK's own
- * exporters: spans with `@opentelemetry/exporter-trace-otlp-proto` (protobuf), metrics
- * with `@opentelemetry/exporter-metrics-otlp-http` (JSON). Each export is awaited and at
+ * exporters, in protobuf: spans with `@opentelemetry/exporter-trace-otlp-proto`, exporter
+ * samples with `@opentelemetry/exporter-metrics-otlp-proto` (a backfill's bulk: protobuf
+ * is smaller than OTLP/JSON and cheaper for the receiver to decode; the gateway's own
+ * live metrics use `exporter-metrics-otlp-http`, simulation.ts). Each export is awaited and at
  * most `maxInFlight` are outstanding, so a fast producer (a backfill) waits for the
  * collector instead of piling up memory; a failed export (after the exporters' own
  * retries of 429/502/503/504) rejects.
  */
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';

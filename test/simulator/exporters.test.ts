@@ -2,13 +2,13 @@
  * What the simulated exporters serve, and that a backfill's OTLP metrics say the same as
  * a scrape: at one moment of the demo factory, the dcgm-exporter and vLLM exposition
  * (prom-client) decoded by the project's Prometheus path (parseExposition +
- * expositionToRows, the otelcol prometheus receiver's mapping) and the OTLP/JSON the
- * simulator pushes (SDK JsonMetricsSerializer → the receiver's decoder) give the same
+ * expositionToRows, the otelcol prometheus receiver's mapping) and the OTLP metrics the
+ * simulator pushes (the SDK's protobuf serializer, and JSON → the receiver's decoder) give the same
  * rows: names, descriptions, resources, attributes, times, values, temporality,
  * histogram bounds and per-bucket counts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { JsonMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { decodeOtlp } from '../../collectors/otlp/decode-otlp.js';
 import { parseExposition } from '../../collectors/prometheus/parse-exposition.js';
 import { expositionToRows } from '../../collectors/prometheus/to-otel-rows.js';
@@ -37,12 +37,18 @@ function scraped(text: string, job: string, instance: string): RawRows {
   return expositionToRows(parseExposition(text), { job, instance, defaultTimeNs: `${AT}000000` });
 }
 
-/** Rows the collector decodes from the simulator's OTLP push of the same moment. */
+/**
+ * Rows the collector decodes from the simulator's OTLP push of the same moment, in the
+ * wire format of the SDK exporter it uses (protobuf) and in OTLP/JSON; both must agree.
+ */
 function pushed<S>(fields: readonly Field<S>[], subject: S, job: string, instance: string): RawRows {
   const samples = new TargetSamples({ job, instance }, fields);
   samples.add(AT, subject);
-  const body = JsonMetricsSerializer.serializeRequest(samples.take()!)!;
-  return decodeOtlp(body, { format: 'json', signal: 'metrics' });
+  const rm = samples.take()!;
+  const protobuf = decodeOtlp(ProtobufMetricsSerializer.serializeRequest(rm)!, { format: 'protobuf', signal: 'metrics' });
+  const json = decodeOtlp(JsonMetricsSerializer.serializeRequest(rm)!, { format: 'json', signal: 'metrics' });
+  expect(comparable(json)).toEqual(comparable(protobuf));
+  return protobuf;
 }
 
 const KEY = ['ServiceName', 'ResourceAttributes', 'ScopeName', 'MetricName', 'MetricDescription', 'MetricUnit', 'Attributes', 'StartTimeUnix', 'TimeUnix'] as const;
