@@ -13,6 +13,8 @@ import { registerRevenue } from './commands/revenue.js';
 import { registerWorkflows } from './commands/workflows.js';
 import { registerExport } from './commands/export.js';
 import { registerCollect } from './commands/collect.js';
+import { registerDemo } from './commands/demo.js';
+import { registerSimulate } from './commands/simulate.js';
 
 const program = new Command('token-factory')
   .description('economics of an AI token factory: tokens per GPU-hour, cost per million tokens, latency, tenants, revenue per GPU')
@@ -27,6 +29,8 @@ registerRevenue(program);
 registerWorkflows(program);
 registerExport(program);
 registerCollect(program);
+registerDemo(program);
+registerSimulate(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,8 +42,8 @@ export interface BackfillOptions {
   targets?: TargetNames;
   /** spans per export request (default 8000) */
   spanBatch?: number;
-  /** samples of a target per export request (default 120) */
-  samplesPerExport?: number;
+  /** simulated time of samples per export request of a target (default 6 h) */
+  metricsEveryMs?: number;
   /** after the window, let workflows in flight finish (their spans start at or after `toMs`) */
   drain?: boolean;
   onProgress?: (p: BackfillProgress) => void;
@@ -63,7 +63,7 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
   const { engine, push } = opts;
   const names = opts.targets ?? DEFAULT_TARGET_NAMES;
   const spanBatch = opts.spanBatch ?? 8000;
-  const samplesPerExport = opts.samplesPerExport ?? 120;
+  const samplesPerExport = Math.max(1, Math.round((opts.metricsEveryMs ?? 6 * 3_600_000) / (engine.sampleIntervalMs || 60_000)));
   const processor = new CollectingSpanProcessor();
   const emitter = new SpanEmitter(processor);
   const dcgm = engine.topology.nodes.map((n) => {
@@ -109,6 +109,8 @@ export async function backfill(opts: BackfillOptions): Promise<BackfillResult> {
     // let the collector (same process in the demo) take its turn
     await new Promise<void>((r) => setImmediate(r));
   }
+  // the window's end gets a sample even off the grid: it closes the last interval
+  engine.sampleNow(sink);
   await sendMetrics(true);
   if (opts.drain) engine.drain(sink);
   await sendSpans(true);

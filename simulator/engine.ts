@@ -20,11 +20,12 @@
  * always give the same factory. The engine also keeps its ground truth (ground-truth.ts):
  * tokens it produced, GPU-seconds and energy it simulated, workflows and their outcomes.
  */
+import { EventQueue, type QueuedEvent } from './event-queue.js';
 import { Rng } from './rng.js';
 import { demandFactor } from './demand.js';
 import { newHist, observe, VLLM_E2E_BUCKETS, VLLM_ITL_BUCKETS, VLLM_TTFT_BUCKETS, type Hist } from './histogram.js';
 import { idleState, replicaPerf, requestLatency, stepReplica, type Load, type ReplicaHardware, type ReplicaPerf, type ReplicaState } from './serving-model.js';
-import { gpuSpecOf, modelSpecOf, parseTopology, type ChatSource, type DeploymentSpec, type TenantSpec, type TokenDistribution, type Topology, type TopologyInput, type WorkflowSpec, type WorkflowStepSpec } from './topology.js';
+import { DEMO_TOPOLOGY, gpuSpecOf, modelSpecOf, parseTopology, type ChatSource, type DeploymentSpec, type TokenDistribution, type Topology, type TopologyInput, type WorkflowSpec, type WorkflowStepSpec } from './topology.js';
 import type { GpuSpec } from './hardware.js';
 import { GroundTruth, UNASSIGNED } from './ground-truth.js';
 
@@ -150,6 +151,7 @@ export interface SimSink {
 }
 
 export interface EngineOptions {
+  /** default: the demo factory */
   topology?: TopologyInput | Topology;
   seed?: number;
   /** start of the simulation, ms; rounded down to the tick */
@@ -191,68 +193,6 @@ type EventBody =
   | { kind: 'call-end'; call: CallRecord; run: WorkflowRun | undefined; served: { input: number; output: number; itlS: number; ttftS: number | undefined; e2eS: number } | undefined; replica: Replica }
   | { kind: 'attempt-end'; run: WorkflowRun; record: AttemptRecord };
 
-interface SimEvent {
-  t: number;
-  seq: number;
-  body: EventBody;
-}
-
-/** A binary min-heap of events by (time, insertion order): a deterministic order. */
-class EventQueue {
-  private readonly items: SimEvent[] = [];
-  private seq = 0;
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(t: number, body: EventBody): void {
-    const e = { t, seq: this.seq++, body };
-    const a = this.items;
-    a.push(e);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = a[p]!;
-      if (!before(e, parent)) break;
-      a[i] = parent;
-      i = p;
-    }
-    a[i] = e;
-  }
-
-  peek(): SimEvent | undefined {
-    return this.items[0];
-  }
-
-  pop(): SimEvent | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      const n = a.length;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = -1;
-        let best = last;
-        if (l < n && before(a[l]!, best)) (m = l), (best = a[l]!);
-        if (r < n && before(a[r]!, best)) (m = r), (best = a[r]!);
-        if (m < 0) break;
-        a[i] = best;
-        i = m;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
-}
-
-function before(x: SimEvent, y: SimEvent): boolean {
-  return x.t < y.t || (x.t === y.t && x.seq < y.seq);
-}
-
 function drawTokens(rng: Rng, d: TokenDistribution): number {
   return Math.max(1, Math.min(d.max, Math.round(rng.lognormal(d.median, d.sigma))));
 }
@@ -288,18 +228,21 @@ export class FactoryEngine {
   readonly outages: { replica: string; fromMs: number; toMs: number }[] = [];
   private readonly deployments = new Map<string, DeploymentRuntime>();
   private readonly byModel = new Map<string, DeploymentRuntime[]>();
-  private readonly queue = new EventQueue();
+  private readonly queue = new EventQueue<EventBody>();
   private sampleMs: number;
   private tickStart: number;
   private tickOpen = false;
   private arrivals = true;
   private sampling = true;
   private draining = false;
+  private pendingStartSample = false;
+  /** simulated time reached */
+  private clock = 0;
   /** workflows not finished yet */
   private inFlight = 0;
 
   constructor(opts: EngineOptions) {
-    this.topology = parseTopology(opts.topology ?? {});
+    this.topology = parseTopology(opts.topology ?? DEMO_TOPOLOGY);
     this.seed = opts.seed ?? 42;
     this.tickMs = Math.round(this.topology.tick_s * 1000);
     this.startMs = Math.floor(opts.startMs / this.tickMs) * this.tickMs;
@@ -310,13 +253,10 @@ export class FactoryEngine {
     if (opts.sampleAtStart && this.sampleMs > 0) this.pendingStartSample = true;
   }
 
-  private pendingStartSample = false;
-
   /** Simulated time reached: everything before it has happened. */
   get now(): number {
     return this.clock;
   }
-  private clock = 0;
 
   /**
    * Samples every `seconds` of simulated time from now on (0: no sampling), at the
@@ -327,6 +267,24 @@ export class FactoryEngine {
     if (ms % this.tickMs !== 0) throw new Error(`the sample interval (${seconds} s) must be a multiple of the tick (${this.topology.tick_s} s)`);
     this.sampleMs = ms;
     this.sampling = ms > 0;
+  }
+
+  /** the sampling interval, ms (0: none) */
+  get sampleIntervalMs(): number {
+    return this.sampleMs;
+  }
+
+  /** time of the last sample handed to a sink (-Infinity before the first) */
+  lastSampleMs = -Infinity;
+
+  /**
+   * A sample now, off the grid (the end of a backfill: it closes the last interval, as
+   * a scrape at that moment would). Only at a tick boundary, once per time.
+   */
+  sampleNow(sink: SimSink): void {
+    if (this.tickOpen || this.clock === this.lastSampleMs) return;
+    this.lastSampleMs = this.clock;
+    sink.sample?.(this.clock);
   }
 
   /** Workflows still running. */
@@ -430,6 +388,7 @@ export class FactoryEngine {
   advance(toMs: number, sink: SimSink): void {
     if (this.pendingStartSample) {
       this.pendingStartSample = false;
+      this.lastSampleMs = this.startMs;
       sink.sample?.(this.startMs);
     }
     for (;;) {
@@ -534,7 +493,7 @@ export class FactoryEngine {
     }
   }
 
-  private handle(e: SimEvent, sink: SimSink): void {
+  private handle(e: QueuedEvent<EventBody>, sink: SimSink): void {
     const b = e.body;
     switch (b.kind) {
       case 'chat': {
@@ -799,6 +758,9 @@ export class FactoryEngine {
     }
     this.tickOpen = false;
     const end = t + this.tickMs;
-    if (this.sampling && this.sampleMs > 0 && (end - this.startMs) % this.sampleMs === 0) sink.sample?.(end);
+    if (this.sampling && this.sampleMs > 0 && (end - this.startMs) % this.sampleMs === 0) {
+      this.lastSampleMs = end;
+      sink.sample?.(end);
+    }
   }
 }

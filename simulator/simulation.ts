@@ -75,6 +75,7 @@ export class Simulation {
   readonly push: OtlpPush;
   private served: ServedExporters | undefined;
   private live: LiveState | undefined;
+  private liveSink: SimSink | undefined;
   private readonly sampleIntervalS: number;
 
   private constructor(private readonly opts: SimulationOptions) {
@@ -178,8 +179,6 @@ export class Simulation {
     this.liveSink = sink;
     this.live = live;
   }
-
-  private liveSink: SimSink | undefined;
 
   /** Simulated now of the live clock. */
   private liveNow(): number {

@@ -248,7 +248,8 @@ export interface DemoRunOptions {
 
 export interface DemoResult {
   plan: BackfillPlan;
-  summary: DemoSummary;
+  /** null when interrupted during the backfill */
+  summary: DemoSummary | null;
   urls: DemoUrls;
   backfill: { spans: number; points: number; seconds: number } | null;
   truth: GroundTruth | undefined;
@@ -275,6 +276,9 @@ async function startCollectorOnFreePorts(store: Store, cfg: Config, o: DemoRunOp
 export async function runDemo(store: Store, o: DemoRunOptions): Promise<DemoResult> {
   const log = o.log ?? (() => {});
   const now = o.now ?? Date.now;
+  // Ctrl-C (or `until`) stops the demo at any stage: during the backfill it ends it early
+  const signal = o.until === undefined ? onSignal() : undefined;
+  const stop = o.until ?? signal!.promise;
   const plan = await planBackfill(store, now(), o.backfillMs);
   if (!plan.fresh) {
     log(
@@ -299,8 +303,20 @@ export async function runDemo(store: Store, o: DemoRunOptions): Promise<DemoResu
     });
     let backfill: DemoResult['backfill'] = null;
     if (plan.resumeMs < plan.toMs) {
-      backfill = await sim.backfill(plan.toMs, { drain: o.exit, ...(o.onProgress ? { onProgress: (p: BackfillProgress) => o.onProgress!(p, plan) } : {}) });
+      let interrupted = false;
+      const running = sim.backfill(plan.toMs, { drain: o.exit, ...(o.onProgress ? { onProgress: (p: BackfillProgress) => interrupted || o.onProgress!(p, plan) } : {}) });
+      const first = await Promise.race([running, stop.then(() => 'stopped' as const)]);
+      if (first === 'stopped') {
+        interrupted = true;
+        running.catch(() => {});
+        log('interrupted during the backfill: what the collector acknowledged is kept; the next start resumes from it');
+        return { plan, summary: null, urls, backfill: null, truth: undefined };
+      }
+      backfill = first;
+      log(`backfill sent in ${first.seconds.toFixed(0)} s (${first.spans} spans, ${first.points} samples); the collector is writing what is spooled (${collector.spool.sealed.length} batches)`);
+      const writing = Date.now();
       await collector.writer.flush(30 * 60_000);
+      log(`written in ${((Date.now() - writing) / 1000).toFixed(0)} s more`);
     }
     const summary = await demoSummary(store, o.config, plan.windowFromMs, plan.toMs);
     o.onSummary?.(summary, urls);
@@ -312,7 +328,7 @@ export async function runDemo(store: Store, o: DemoRunOptions): Promise<DemoResu
         scraper.start();
       }
       log(`live traffic at ${o.speed}× (${o.speed === 1 ? `${sim.endpoints.length} exporters scraped every 15 s` : 'samples pushed as OTLP'}); Ctrl-C stops`);
-      await (o.until ?? untilSignal());
+      await stop;
       log('stopping: the factory, then the collector (writing what is spooled)');
       await sim.stopLive();
       await scraper?.stop();
@@ -320,6 +336,7 @@ export async function runDemo(store: Store, o: DemoRunOptions): Promise<DemoResu
     const truth = o.truth ? await sim.truth() : undefined;
     return { plan, summary, urls, backfill, truth };
   } finally {
+    signal?.cancel();
     await scraper?.stop();
     await sim?.close();
     const { left } = await collector.stop(30_000);
@@ -327,18 +344,24 @@ export async function runDemo(store: Store, o: DemoRunOptions): Promise<DemoResu
   }
 }
 
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolvePromise) => {
-    const on = (s: NodeJS.Signals) => () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+/** Resolves on the first SIGINT or SIGTERM; `cancel` gives the signals back to Node. */
+function onSignal(): { promise: Promise<NodeJS.Signals>; cancel: () => void } {
+  let cancel = () => {};
+  const promise = new Promise<NodeJS.Signals>((resolvePromise) => {
+    const onInt = () => done('SIGINT');
+    const onTerm = () => done('SIGTERM');
+    const done = (s: NodeJS.Signals) => {
+      cancel();
       resolvePromise(s);
     };
-    const onInt = on('SIGINT');
-    const onTerm = on('SIGTERM');
+    cancel = () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    };
     process.once('SIGINT', onInt);
     process.once('SIGTERM', onTerm);
   });
+  return { promise, cancel };
 }
 
 // ---- progress on the terminal ----

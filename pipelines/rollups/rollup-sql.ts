@@ -7,7 +7,7 @@
  * Intermediate columns are prefixed `r_` so that no aggregate reads an alias of another
  * (ClickHouse alias shadowing: `sum(x) AS x` then `sumIf(x, …)` is ILLEGAL_AGGREGATION).
  */
-import { UNASSIGNED } from '../kpi/inventory.js';
+import { p, UNASSIGNED } from '../kpi/inventory.js';
 import { DEPLOYMENT_HOURLY_CTE, GPU_HOURLY_CTES } from '../kpi/sql/gpu-hours.js';
 import { REQUEST_COST_CTES } from '../kpi/sql/request-cost.js';
 import { REQUEST_REVENUE_CTE } from '../kpi/sql/request-revenue.js';
@@ -129,9 +129,10 @@ export const INSERT_DAY_RECORD = `
 
 /**
  * Per deployment-hour: its GPU time and cost, whether requests carried the cost
- * (`served`: weighted tokens > 0), and otherwise where it goes — idle (a deployment's
- * GPUs without tokens) or unassigned (GPUs of no deployment), as UNSPREAD_COST_CTE.
- * Needs GPU_HOURLY_CTES, DEPLOYMENT_HOURLY_CTE and REQUEST_COST_CTES (dep_served).
+ * (`served`: weighted tokens > 0, as dep_served of REQUEST_COST_CTES), and otherwise
+ * where it goes — idle (a deployment's GPUs without tokens) or unassigned (GPUs of no
+ * deployment), as UNSPREAD_COST_CTE. Needs GPU_HOURLY_CTES, DEPLOYMENT_HOURLY_CTE and a
+ * relation `served` (hour, deployment) of the deployment-hours requests carried.
  */
 export const DEPLOYMENT_ROLLUP_SELECT = `
     SELECT d.hour AS hour, d.deployment AS deployment, d.dep_gpu_type AS gpu_type,
@@ -141,13 +142,25 @@ export const DEPLOYMENT_ROLLUP_SELECT = `
       if(d.deployment = '${UNASSIGNED}' OR served = 1, 0, d.dep_cost_micro) AS idle_cost_micro,
       if(d.deployment = '${UNASSIGNED}', d.dep_cost_micro, 0) AS unassigned_cost_micro
     FROM dep_hourly AS d
-    LEFT JOIN (SELECT hour, deployment, 1 AS is_served FROM dep_served) AS s ON d.hour = s.hour AND d.deployment = s.deployment`;
+    LEFT JOIN (SELECT hour, deployment, 1 AS is_served FROM served) AS s ON d.hour = s.hour AND d.deployment = s.deployment`;
 
 const DEPLOYMENT_COLUMNS = 'hour, deployment, gpu_type, gpus, gpu_hours, energy_kwh, busy_s, activity_s, cost_micro, served, idle_cost_micro, unassigned_cost_micro';
 
+/**
+ * Settling, after INSERT_REQUEST_ROLLUP of the same window and version: the deployment
+ * rows. Which deployment-hours requests served comes from the request rows just written
+ * (Σ weight = w_in × Σ input + w_out × Σ output, all terms ≥ 0), not from the requests
+ * again.
+ */
 export const INSERT_DEPLOYMENT_ROLLUP = `
   INSERT INTO rollup_deployments_hourly (version, ${DEPLOYMENT_COLUMNS})
-  WITH ${GPU_HOURLY_CTES}, ${DEPLOYMENT_HOURLY_CTE}, ${REQUEST_COST_CTES}
+  WITH ${GPU_HOURLY_CTES}, ${DEPLOYMENT_HOURLY_CTE},
+  served AS (
+    SELECT hour, deployment FROM rollup_requests_hourly
+    WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND version = {version:UInt64} AND deployment != '${UNASSIGNED}'
+    GROUP BY hour, deployment
+    HAVING sum(input_tokens) * ${p('w_in')} + sum(output_tokens) * ${p('w_out')} > 0
+  )
   SELECT {version:UInt64}, ${DEPLOYMENT_COLUMNS} FROM (${DEPLOYMENT_ROLLUP_SELECT})`;
 
 /** The deployment-hour rows of the current version of each hour. */

@@ -93,7 +93,7 @@ const tokenRows = async (fromMs: number, toMs: number) =>
 describe('the demo against the simulator’s ground truth', () => {
   it('plans the window from now and backfills it whole on an empty store', () => {
     expect(result.plan).toEqual({ windowFromMs: FROM, resumeMs: FROM, toMs: TO, fresh: true });
-    expect(result.summary.window).toEqual({ from: '2026-11-18T03:00:00.000Z', to: '2026-11-18T06:00:00.000Z' });
+    expect(result.summary!.window).toEqual({ from: '2026-11-18T03:00:00.000Z', to: '2026-11-18T06:00:00.000Z' });
     expect(result.backfill!.spans).toBeGreaterThan(1000);
   });
 
@@ -108,7 +108,7 @@ describe('the demo against the simulator’s ground truth', () => {
 
   it('the summary by model and GPU type: tokens exact, GPU-hours and cost within CLOSE', () => {
     const expected = truth.unitEconomics(window, cost, deploymentInfo(parseTopology(DEMO_TOPOLOGY)));
-    const rows = result.summary.unit_economics;
+    const rows = result.summary!.unit_economics;
     // 8B and 70B on both GPU types, the coder model on B200
     expect(expected).toHaveLength(5);
     expect(rows.map((r) => `${r.model} ${r.gpu_type}`)).toEqual(expected.map((e) => `${e.model} ${e.gpu_type}`));
@@ -142,17 +142,17 @@ describe('the demo against the simulator’s ground truth', () => {
     within(Number(kpi.rows[0]!.cost_per_successful_workflow_usd), served / t.successful, CLOSE);
     // the agentic ones by name, as the summary shows them
     for (const [name, n] of t.byName) {
-      const row = result.summary.workflows.find((w) => w.workflow === name)!;
+      const row = result.summary!.workflows.find((w) => w.workflow === name)!;
       expect([row.workflows, row.successful_workflows]).toEqual([n.workflows, n.successful]);
     }
   });
 
   it('annual revenue per GPU for both GPU types: rental 3 USD/h × 8760 × 0.7 = 18,396', () => {
-    expect(result.summary.revenue_per_gpu.map((r) => [r.gpu_type, r.gpus, r.annual_revenue_gpu_hour_usd])).toEqual([
+    expect(result.summary!.revenue_per_gpu.map((r) => [r.gpu_type, r.gpus, r.annual_revenue_gpu_hour_usd])).toEqual([
       ['B200', 8, 18396],
       ['H100', 8, 18396],
     ]);
-    for (const r of result.summary.revenue_per_gpu) {
+    for (const r of result.summary!.revenue_per_gpu) {
       expect(Number(r.annual_revenue_taas_measured_usd)).toBeGreaterThan(0);
       // compute tokens, list tier 2.8 USD/unit × units/GPU-h × 8760 × 0.7: H100 1 unit, B200 2.5
       expect(r.annual_revenue_compute_tokens_usd).toBeCloseTo(2.8 * (r.gpu_type === 'B200' ? 2.5 : 1) * 8760 * 0.7, 6);
@@ -179,7 +179,7 @@ describe('a second start', () => {
 
   it('reuses the data: the simulation resumes at the last GPU sample (06:00) and backfills only to 06:30', () => {
     expect(second.plan).toEqual({ windowFromMs: FROM, resumeMs: TO, toMs: TO + 30 * 60_000, fresh: false });
-    expect(second.summary.window).toEqual({ from: '2026-11-18T03:00:00.000Z', to: '2026-11-18T06:30:00.000Z' });
+    expect(second.summary!.window).toEqual({ from: '2026-11-18T03:00:00.000Z', to: '2026-11-18T06:30:00.000Z' });
   });
 
   it('counts nothing twice: the first window unchanged; the next hour holds both runs’ calls, exactly', async () => {

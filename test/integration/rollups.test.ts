@@ -268,6 +268,11 @@ describe('late data, redelivery and config changes', () => {
     expect([plan.source, plan.raw]).toEqual(['mixed', { from: new Date('2026-03-02T01:00:00Z'), to: new Date('2026-03-02T02:00:00Z') }]);
     const by: RequestDimension[] = ['tenant', 'deployment', 'hour'];
     expectAgreement((await unitEconomics(store, config, { ...window, by })).rows, (await unitEconomicsAuto(store, config, { ...window, by })).rows);
+    // cost totals and revenue read the same way (rollups + hour 01 from the facts)
+    const costBy = { ...window, by: ['deployment', 'hour'] as ('deployment' | 'hour')[] };
+    expect((await costTotalsAuto(store, config, costBy)).rows).toEqual((await costTotals(store, config, costBy)).rows.map((x) => ({ ...x, gpu_hours: expect.closeTo(x.gpu_hours, 9) })));
+    const rev = { ...window, by: ['tenant'] as RequestDimension[] };
+    expect((await revenueMarginFromRollups(store, config, rev)).rows).toEqual((await revenueMargin(store, config, rev)).rows);
     // the day holding the dirty hour no longer comes from the daily rollup: its clean hours do
     const dayPlan = await planRollupRead(store, config, wholeDay, { days: true });
     expect([dayPlan.source, dayPlan.rollup_days, dayPlan.rollup_hours.length]).toEqual(['mixed', [], 6]); // 00, 02–06
