@@ -198,6 +198,8 @@ interface Result {
   raw: number[];
   rawCpu: number[];
   agree: boolean | null;
+  /** why the raw computation did not finish (e.g. ClickHouse's memory limit) */
+  rawError: string | null;
 }
 
 async function main(): Promise<void> {
@@ -210,7 +212,7 @@ async function main(): Promise<void> {
   try {
     await migrate(store, { views: config.attribution });
     // month-long raw reports sort and group ~100 M rows: let them spill to disk rather than fail
-    await store.client.command({ query: 'SET max_bytes_before_external_sort = 4000000000, max_bytes_before_external_group_by = 4000000000' });
+    await store.client.command({ query: 'SET max_bytes_before_external_sort = 1000000000, max_bytes_before_external_group_by = 1000000000' });
     progress('generating DCGM samples');
     const [samples, tSamples] = await timed(() => generateGpuSamples(store, flags.days));
     timings.generate_gpu_samples_s = tSamples;
@@ -245,7 +247,7 @@ async function main(): Promise<void> {
       `medians of ${flags.runs} runs from the rollups and ${flags['raw-runs']} from the facts; rollup times include planning (which hours are current)`,
     ];
     for (const r of reports) {
-      const res: Result = { name: r.name, rows: 0, rollups: [], rollupsCpu: [], raw: [], rawCpu: [], agree: null };
+      const res: Result = { name: r.name, rows: 0, rollups: [], rollupsCpu: [], raw: [], rawCpu: [], agree: null, rawError: null };
       let rolledRows: Rows = [];
       for (let i = 0; i < flags.runs; i++) {
         const [out, s, c] = await timed(r.rollups);
@@ -257,16 +259,22 @@ async function main(): Promise<void> {
       progress(`${r.name}: rollups ${median(res.rollups).toFixed(3)} s`);
       results.push(res);
     }
-    // raw after every rollup timing, so that a long raw run can be cut short with the rollup side complete
+    if (flags.record) record(summary(results, facts()), flags);
+    // raw after every rollup timing, so that a long raw run can be cut short with the rollup side recorded
     for (const [i, r] of reports.entries()) {
       const res = results[i]!;
       const rolledRows = (await r.rollups()).rows;
-      for (let run = 0; run < flags['raw-runs']; run++) {
-        const [out, s, c] = await timed(r.raw);
-        res.raw.push(s);
-        res.rawCpu.push(c);
-        res.agree = agree(out.rows, rolledRows);
-        progress(`${r.name}: raw ${s.toFixed(2)} s (cpu ${c.toFixed(1)} s), agree ${res.agree}`);
+      for (let run = 0; run < flags['raw-runs'] && res.rawError === null; run++) {
+        try {
+          const [out, s, c] = await timed(r.raw);
+          res.raw.push(s);
+          res.rawCpu.push(c);
+          res.agree = agree(out.rows, rolledRows);
+          progress(`${r.name}: raw ${s.toFixed(2)} s (cpu ${c.toFixed(1)} s), agree ${res.agree}`);
+        } catch (e) {
+          res.rawError = ((e as Error).message ?? String(e)).split('\n')[0]!.replace(/\.?\s*$/, '');
+          progress(`${r.name}: raw failed: ${res.rawError}`);
+        }
       }
       if (flags.record) record(summary(results, facts()), flags);
     }
@@ -290,9 +298,11 @@ function summary(results: Result[], facts: string[]): string {
     const rr = median(r.rollups);
     const raw = median(r.raw);
     const has = r.raw.length > 0;
-    table.push([r.name, String(r.rows), rr.toFixed(3), median(r.rollupsCpu).toFixed(3), has ? raw.toFixed(1) : '—', has ? median(r.rawCpu).toFixed(1) : '—', has ? `${Math.round(raw / rr)}×` : '—', r.agree === null ? '—' : r.agree ? 'yes' : 'NO']);
+    const failed = r.rawError !== null && !has;
+    table.push([r.name, String(r.rows), rr.toFixed(3), median(r.rollupsCpu).toFixed(3), has ? raw.toFixed(1) : failed ? 'failed *' : '—', has ? median(r.rawCpu).toFixed(1) : '—', has ? `${Math.round(raw / rr)}×` : '—', r.agree === null ? '—' : r.agree ? 'yes' : 'NO']);
   }
-  return `${table.toString()}\n${facts.map((f) => `- ${f}`).join('\n')}\n`;
+  const errors = [...new Set(results.flatMap((r) => (r.rawError ? [r.rawError] : [])))].map((e) => `* raw computation failed: ${e}`);
+  return `${table.toString()}\n${[...facts, ...errors].map((f) => `- ${f}`).join('\n')}\n`;
 }
 
 const START_MARK = '<!-- bench:kpi:start -->';
