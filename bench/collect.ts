@@ -70,7 +70,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 async function startCollector(dir: string): Promise<{ child: ChildProcess; otlp: URL; metrics: string }> {
   const cfg = join(dir, 'collect.yaml');
   writeFileSync(cfg, `store: { path: ${join(dir, 'collect-store')} }\napi: { port: 0 }\n`);
-  const child = spawn(process.execPath, [join(root, 'dist/cli/commands/collect.js'), 'collect', '--config', cfg, '--otlp-port', '0', '--metrics-port', '0'], {
+  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'collect', '--config', cfg, '--otlp-port', '0', '--metrics-port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -15,6 +15,11 @@ import { registerExport } from './commands/export.js';
 import { registerCollect } from './commands/collect.js';
 import { registerDemo } from './commands/demo.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerSlo } from './commands/slo.js';
+import { registerLatency } from './commands/latency.js';
+import { registerQuotas } from './commands/quotas.js';
+import { registerReconciliation } from './commands/reconciliation.js';
+import { registerRollups } from './commands/rollups.js';
 
 const program = new Command('token-factory')
   .description('economics of an AI token factory: tokens per GPU-hour, cost per million tokens, latency, tenants, revenue per GPU')
@@ -27,6 +32,11 @@ registerMigrate(program);
 registerServe(program);
 registerRevenue(program);
 registerWorkflows(program);
+registerSlo(program);
+registerLatency(program);
+registerQuotas(program);
+registerReconciliation(program);
+registerRollups(program);
 registerExport(program);
 registerCollect(program);
 registerDemo(program);

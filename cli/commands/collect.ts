@@ -6,43 +6,44 @@
  * Start: the spool is opened first and what a previous run left is replayed (the writer
  * takes it before anything new). SIGTERM/SIGINT: new requests are refused (503), the
  * scrapes in flight finish, open batches are sealed and written for up to
- * `--shutdown-timeout` seconds; what is left stays spooled for the next start.
+ * `collector.shutdown_timeout_s` seconds; what is left stays spooled for the next start.
  *
- * Run directly (`node dist/cli/commands/collect.js collect …`) it is a one-command CLI,
- * for tests and benchmarks that need the collector before it is registered in main.ts.
+ * Settings: the config's `collector:` block (core/config/schema.ts, its defaults are the
+ * one source); the flags override it (flag > config > default).
  */
-import { mkdtempSync, realpathSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Command, CommanderError } from 'commander';
-import type { Config } from '../../core/config/schema.js';
-import { BadRequestError, ConfigError, TokenFactoryError } from '../../core/errors.js';
+import type { Command } from 'commander';
+import { COLLECTOR_DEFAULTS, type Config } from '../../core/config/schema.js';
+import { BadRequestError } from '../../core/errors.js';
 import type { Store } from '../../core/store/open-store.js';
 import { MEMORY_PATH } from '../../core/store/open-store.js';
-import { createOtlpReceiver, RECEIVER_DEFAULTS } from '../../collectors/otlp/receiver.js';
+import { createOtlpReceiver } from '../../collectors/otlp/receiver.js';
 import { createCollectorMetrics, type CollectorMetrics } from '../../collectors/observability/collector-metrics.js';
 import { serveMetrics, type MetricsServer } from '../../collectors/observability/metrics-server.js';
 import { Scraper, type ScrapeEvent } from '../../collectors/prometheus/scrape-loop.js';
 import { BatchWriter, type BatchWriterOptions, type WriterEvent } from '../../collectors/writer/batch-writer.js';
 import { spoolRowsSink } from '../../collectors/writer/spool-sink.js';
-import { Spool, SPOOL_DEFAULTS, type SpoolOptions } from '../../collectors/writer/spool.js';
+import { Spool, type SpoolOptions } from '../../collectors/writer/spool.js';
 import { createApi, listen } from '../../pipelines/api/server.js';
+import { startSettleLoop } from '../../pipelines/rollups/index.js';
 import { config, withStore, type CommonOptions } from '../context.js';
 
+/** Each unset field is the config's `collector.*` (whose defaults are the schema's). */
 export interface CollectorOptions {
   otlp: { host: string; port: number };
   api: { host: string; port: number } | null;
   metrics: { host: string; port: number } | null;
-  /** spool directory (default: `<store.path>/spool`; a temporary one for `:memory:`; `./token-factory-spool` for a server) */
+  /** spool directory (default: `collector.spool_dir`, else `<store.path>/spool`; a temporary one for `:memory:`; `./token-factory-spool` for a server) */
   spoolDir?: string;
   batch?: SpoolOptions;
   maxSpoolBytes?: number;
   maxBodyBytes?: number;
   maxInflightBytes?: number;
   staleMarkers?: boolean;
-  /** decoder of OTLP/protobuf trace batches (default: the engine) */
+  /** decoder of OTLP/protobuf trace batches */
   decoder?: 'engine' | 'js';
   /** the writer's retry pacing */
   writer?: Pick<BatchWriterOptions, 'minBackoffMs' | 'maxBackoffMs' | 'maxAttempts'>;
@@ -59,8 +60,17 @@ export interface RunningCollector {
   metrics: CollectorMetrics;
   /** batches found at start (a previous run's, replayed first) */
   replayed: number;
+  /** the limits in effect (options over config over defaults) */
+  limits: CollectorLimits;
   /** stops taking data, writes what is spooled for up to `timeoutMs`, closes the servers */
   stop(timeoutMs: number): Promise<{ left: number }>;
+}
+
+export interface CollectorLimits {
+  batch: Required<SpoolOptions>;
+  maxSpoolBytes: number;
+  maxBodyBytes: number;
+  maxInflightBytes: number;
 }
 
 export function defaultSpoolDir(config: Config): string {
@@ -71,19 +81,24 @@ export function defaultSpoolDir(config: Config): string {
 
 export async function startCollector(store: Store, cfg: Config, opts: CollectorOptions): Promise<RunningCollector> {
   const log = opts.log ?? (() => {});
+  const c = cfg.collector;
+  const limits: CollectorLimits = {
+    batch: {
+      maxBatchItems: opts.batch?.maxBatchItems ?? c.batch.max_items,
+      maxBatchBytes: opts.batch?.maxBatchBytes ?? c.batch.max_bytes,
+      maxBatchAgeMs: opts.batch?.maxBatchAgeMs ?? c.batch.max_age_ms,
+    },
+    maxSpoolBytes: opts.maxSpoolBytes ?? c.max_spool_bytes,
+    maxBodyBytes: opts.maxBodyBytes ?? c.max_body_bytes,
+    maxInflightBytes: opts.maxInflightBytes ?? c.max_inflight_bytes,
+  };
   const metrics = createCollectorMetrics();
-  const spool = Spool.open(resolve(opts.spoolDir ?? defaultSpoolDir(cfg)), opts.batch ?? {});
+  const spool = Spool.open(resolve(opts.spoolDir ?? c.spool_dir ?? defaultSpoolDir(cfg)), limits.batch);
   const replayed = spool.sealed.length;
-  const writer = new BatchWriter(store, spool, metrics, { ...opts.writer, ...(opts.decoder ? { decoder: opts.decoder } : {}), onEvent: (e) => logWriterEvent(e, log) });
+  const writer = new BatchWriter(store, spool, metrics, { ...opts.writer, decoder: opts.decoder ?? c.decoder, onEvent: (e) => logWriterEvent(e, log) });
   writer.start();
 
-  const receiver = createOtlpReceiver({
-    spool,
-    metrics,
-    ...(opts.maxSpoolBytes !== undefined ? { maxSpoolBytes: opts.maxSpoolBytes } : {}),
-    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
-    ...(opts.maxInflightBytes !== undefined ? { maxInflightBytes: opts.maxInflightBytes } : {}),
-  });
+  const receiver = createOtlpReceiver({ spool, metrics, maxSpoolBytes: limits.maxSpoolBytes, maxBodyBytes: limits.maxBodyBytes, maxInflightBytes: limits.maxInflightBytes });
   const servers: Server[] = [];
   let metricsServer: MetricsServer | undefined;
   let scraper: Scraper | undefined;
@@ -98,7 +113,7 @@ export async function startCollector(store: Store, cfg: Config, opts: CollectorO
       store.advertiseApi(api.url);
     }
     if (opts.metrics) metricsServer = await serveMetrics(metrics.registry, opts.metrics.host, opts.metrics.port);
-    scraper = new Scraper(cfg.scrape, { sink: spoolRowsSink(spool, 'metrics'), metrics, staleMarkers: opts.staleMarkers ?? false, onEvent: (e) => logScrapeEvent(e, log) });
+    scraper = new Scraper(cfg.scrape, { sink: spoolRowsSink(spool, 'metrics'), metrics, staleMarkers: opts.staleMarkers ?? c.stale_markers, onEvent: (e) => logScrapeEvent(e, log) });
     scraper.start();
     const running = scraper;
     return {
@@ -110,6 +125,7 @@ export async function startCollector(store: Store, cfg: Config, opts: CollectorO
       scraper: running,
       metrics,
       replayed,
+      limits,
       stop: async (timeoutMs) => {
         receiver.stopAccepting();
         const closing = servers.map((s) => closeServer(s));
@@ -183,11 +199,12 @@ function errorText(e: unknown): string {
 
 // ---- the command ----
 
-interface CollectCliOptions extends CommonOptions {
+export interface CollectCliOptions extends CommonOptions {
   otlpPort?: string;
   apiPort?: string;
   metricsPort?: string;
   spoolDir?: string;
+  /** true: --stale-markers, false: --no-stale-markers, unset: the config's */
   staleMarkers?: boolean;
   shutdownTimeout?: string;
   decoder?: string;
@@ -200,38 +217,58 @@ function portOption(flag: string, value: string | undefined, fallback: number): 
   return n;
 }
 
-/** Default port of the collector's own /metrics (the OpenTelemetry Prometheus exporter's). */
-export const DEFAULT_METRICS_PORT = 9464;
+/** Default port of the collector's own /metrics (the OpenTelemetry Prometheus exporter's): `collector.metrics.port`'s default. */
+export const DEFAULT_METRICS_PORT: number = COLLECTOR_DEFAULTS.metrics.port;
+
+/** What `collect` runs with: each flag over the config's `collector` block (which holds the defaults). */
+export function collectSettings(cfg: Config, flags: CollectCliOptions): { collector: CollectorOptions; shutdownTimeoutS: number } {
+  const c = cfg.collector;
+  let shutdownTimeoutS = c.shutdown_timeout_s;
+  if (flags.shutdownTimeout !== undefined) {
+    shutdownTimeoutS = flags.shutdownTimeout.trim() === '' ? NaN : Number(flags.shutdownTimeout);
+    if (!Number.isFinite(shutdownTimeoutS) || shutdownTimeoutS < 0) throw new BadRequestError(`--shutdown-timeout ${flags.shutdownTimeout}: expected seconds (≥ 0)`);
+  }
+  const decoder = flags.decoder ?? c.decoder;
+  if (decoder !== 'engine' && decoder !== 'js') throw new BadRequestError(`--decoder ${decoder}: expected engine or js`);
+  const spoolDir = flags.spoolDir ?? c.spool_dir;
+  return {
+    shutdownTimeoutS,
+    collector: {
+      otlp: { host: cfg.otlp.host, port: portOption('--otlp-port', flags.otlpPort, cfg.otlp.port) },
+      api: { host: cfg.api.host, port: portOption('--api-port', flags.apiPort, cfg.api.port) },
+      metrics: { host: c.metrics.host ?? cfg.otlp.host, port: portOption('--metrics-port', flags.metricsPort, c.metrics.port) },
+      ...(spoolDir !== undefined ? { spoolDir } : {}),
+      staleMarkers: flags.staleMarkers ?? c.stale_markers,
+      decoder,
+    },
+  };
+}
+
+const mib = (n: number): string => `${+(n / 1024 / 1024).toFixed(2)} MiB`;
 
 export function registerCollect(program: Command): void {
   program
     .command('collect')
     .description('run the live collector: OTLP/HTTP receiver, Prometheus scrapes, durable spool and writer, /metrics and the API, until interrupted')
-    .option('-c, --config <file>', 'config file')
+    .option('-c, --config <file>', 'config file (its collector: block holds the settings below; a flag overrides it)')
     .option('--otlp-port <port>', 'OTLP/HTTP port (default: otlp.port of the config, 4318; 0 picks a free one)')
     .option('--api-port <port>', 'API port (default: api.port of the config; 0 picks a free one)')
-    .option('--metrics-port <port>', `port of the collector's own /metrics (default ${DEFAULT_METRICS_PORT}; 0 picks a free one)`)
-    .option('--spool-dir <dir>', 'spool directory (default: <store.path>/spool; ./token-factory-spool with a ClickHouse server)')
-    .option('--stale-markers', 'write Prometheus staleness markers (Flags = 1, no value) for series that vanish from a scrape')
-    .option('--shutdown-timeout <seconds>', 'on SIGTERM, how long to keep writing what is spooled', '5')
-    .option('--decoder <decoder>', 'who decodes OTLP/protobuf trace batches: engine (ClickHouse) or js', 'engine')
+    .option('--metrics-port <port>', `port of the collector's own /metrics (default: collector.metrics.port of the config, ${DEFAULT_METRICS_PORT}; 0 picks a free one)`)
+    .option('--spool-dir <dir>', 'spool directory (default: collector.spool_dir of the config, else <store.path>/spool; ./token-factory-spool with a ClickHouse server)')
+    .option('--stale-markers', 'write Prometheus staleness markers (Flags = 1, no value) for series that vanish from a scrape (default: collector.stale_markers, false)')
+    .option('--no-stale-markers', 'do not write staleness markers, whatever the config says')
+    .option('--shutdown-timeout <seconds>', `on SIGTERM, how long to keep writing what is spooled (default: collector.shutdown_timeout_s, ${COLLECTOR_DEFAULTS.shutdown_timeout_s})`)
+    .option('--decoder <decoder>', `who decodes OTLP/protobuf trace batches: engine (ClickHouse) or js (default: collector.decoder, ${COLLECTOR_DEFAULTS.decoder})`)
     .action(async (opts: CollectCliOptions) => {
       const loaded = config(opts);
       const cfg = loaded.config;
-      const shutdownS = Number(opts.shutdownTimeout ?? '5');
-      if (!Number.isFinite(shutdownS) || shutdownS < 0) throw new BadRequestError(`--shutdown-timeout ${opts.shutdownTimeout}: expected seconds`);
-      if (opts.decoder !== 'engine' && opts.decoder !== 'js') throw new BadRequestError(`--decoder ${opts.decoder}: expected engine or js`);
-      const collectorOptions: CollectorOptions = {
-        otlp: { host: cfg.otlp.host, port: portOption('--otlp-port', opts.otlpPort, cfg.otlp.port) },
-        api: { host: cfg.api.host, port: portOption('--api-port', opts.apiPort, cfg.api.port) },
-        metrics: { host: cfg.otlp.host, port: portOption('--metrics-port', opts.metricsPort, DEFAULT_METRICS_PORT) },
-        ...(opts.spoolDir !== undefined ? { spoolDir: opts.spoolDir } : {}),
-        staleMarkers: opts.staleMarkers === true,
-        decoder: opts.decoder,
-        log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
-      };
+      const settings = collectSettings(cfg, opts);
+      const collectorOptions: CollectorOptions = { ...settings.collector, log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) };
       await withStore(loaded, 'collect', async (store) => {
         const c = await startCollector(store, cfg, collectorOptions);
+        const interval = cfg.rollups.settle_interval_s;
+        const stopSettling = startSettleLoop(store, cfg, { intervalS: interval, onError: (e) => collectorOptions.log?.(`rollups: settle failed (${errorText(e)}); retrying in ${interval} s`) });
+        const l = c.limits;
         process.stdout.write(
           `token-factory collect: store ${store.location}, spool ${c.spool.dir}` +
             (c.replayed > 0 ? ` (${c.replayed} batches left by the last run, replaying)` : '') +
@@ -239,34 +276,18 @@ export function registerCollect(program: Command): void {
             (c.apiUrl ? `  API        ${c.apiUrl}\n` : '') +
             (c.metricsUrl ? `  metrics    ${c.metricsUrl}\n` : '') +
             `  scraping   ${cfg.scrape.length} target${cfg.scrape.length === 1 ? '' : 's'}\n` +
-            `  batches of up to ${SPOOL_DEFAULTS.maxBatchItems} items / ${SPOOL_DEFAULTS.maxBatchBytes / 1024 / 1024} MiB / ${SPOOL_DEFAULTS.maxBatchAgeMs} ms; spool limit ${RECEIVER_DEFAULTS.maxSpoolBytes / 1024 / 1024} MiB; SIGTERM stops\n`,
+            `  batches of up to ${l.batch.maxBatchItems} items / ${mib(l.batch.maxBatchBytes)} / ${l.batch.maxBatchAgeMs} ms; spool limit ${mib(l.maxSpoolBytes)}; ` +
+            `bodies up to ${mib(l.maxBodyBytes)}, ${mib(l.maxInflightBytes)} in flight; decoder ${collectorOptions.decoder}; SIGTERM stops (writing for up to ${settings.shutdownTimeoutS} s)\n`,
         );
         const signal = await new Promise<NodeJS.Signals>((resolvePromise) => {
           process.once('SIGINT', () => resolvePromise('SIGINT'));
           process.once('SIGTERM', () => resolvePromise('SIGTERM'));
         });
-        const { left } = await c.stop(shutdownS * 1000);
+        const { left } = await c.stop(settings.shutdownTimeoutS * 1000);
+        await stopSettling();
         process.stdout.write(`token-factory collect: ${signal}: stopped; ${left === 0 ? 'everything written' : `${left} batches left in the spool for the next start`}\n`);
       });
       // every handle is closed by now; should one linger, do not let it hold the exit
       setTimeout(() => process.exit(), 1000).unref();
     });
-}
-
-/** Run directly: `node dist/cli/commands/collect.js collect …`. */
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  const program = new Command('token-factory').exitOverride();
-  registerCollect(program);
-  try {
-    await program.parseAsync(process.argv);
-  } catch (e) {
-    if (e instanceof CommanderError) process.exitCode = e.exitCode;
-    else if (e instanceof ConfigError || e instanceof TokenFactoryError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      process.exitCode = e instanceof ConfigError || e.status === 400 ? 2 : 1;
-    } else {
-      process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    }
-  }
 }

@@ -15,19 +15,19 @@
  *    received like production; Ctrl-C stops the factory, writes what is spooled and closes
  *    the store. `--exit` stops after the summary instead.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Presets, SingleBar } from 'cli-progress';
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { scrapeTargetSchema, type Config } from '../../core/config/schema.js';
-import { BadRequestError, ConfigError, TokenFactoryError } from '../../core/errors.js';
+import { BadRequestError } from '../../core/errors.js';
 import type { Store } from '../../core/store/open-store.js';
 import { Scraper } from '../../collectors/prometheus/scrape-loop.js';
 import { spoolRowsSink } from '../../collectors/writer/spool-sink.js';
 import { revenuePerGpu } from '../../pipelines/kpi/revenue-per-gpu.js';
-import { unitEconomics } from '../../pipelines/kpi/unit-economics.js';
+import { unitEconomicsAuto } from '../../pipelines/rollups/index.js';
 import { workflowKpis } from '../../pipelines/kpi/workflows.js';
 import type { BackfillProgress } from '../../simulator/backfill.js';
 import type { GroundTruth } from '../../simulator/ground-truth.js';
@@ -158,7 +158,7 @@ const pick = (row: Record<string, unknown>, keys: readonly string[]): Row => Obj
 /** The KPIs the demo shows, over the window, straight from the pipelines' KPI queries. */
 export async function demoSummary(store: Store, cfg: Config, fromMs: number, toMs: number): Promise<DemoSummary> {
   const window = { from: new Date(fromMs), to: new Date(toMs) };
-  const ue = await unitEconomics(store, cfg, { by: ['model', 'gpu_type'], ...window });
+  const ue = await unitEconomicsAuto(store, cfg, { by: ['model', 'gpu_type'], ...window });
   const wf = await workflowKpis(store, cfg, { by: ['workflow'], from: new Date(Math.max(fromMs, toMs - WORKFLOW_SUMMARY_MS)), to: window.to });
   const rev = await revenuePerGpu(store, cfg, window);
   return {
@@ -473,22 +473,4 @@ export function registerDemo(program: Command): void {
       });
       log('token-factory demo: stopped; the data stays for the next start');
     });
-}
-
-/** Run directly (`node dist/cli/commands/demo.js demo …`): before main.ts registers it. */
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  const program = new Command('token-factory').exitOverride();
-  registerDemo(program);
-  try {
-    await program.parseAsync(process.argv);
-  } catch (e) {
-    if (e instanceof CommanderError) process.exitCode = e.exitCode;
-    else if (e instanceof ConfigError || e instanceof TokenFactoryError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      process.exitCode = e instanceof ConfigError || e.status === 400 ? 2 : 1;
-    } else {
-      process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    }
-  }
 }

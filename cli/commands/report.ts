@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { REQUEST_DIMENSION_NAMES, unitEconomics, type KpiResult, type RequestDimension, type UnitEconomicsRow } from '../../pipelines/kpi/unit-economics.js';
+import { REQUEST_DIMENSION_NAMES, type KpiResult, type RequestDimension, type UnitEconomicsRow } from '../../pipelines/kpi/unit-economics.js';
 import { GPU_DIMENSION_NAMES, gpuUsage, type GpuDimension } from '../../pipelines/kpi/gpu-usage.js';
+import { unitEconomicsAuto } from '../../pipelines/rollups/index.js';
 import { BadRequestError } from '../../core/errors.js';
 import { config, format, getFromApi, holderApi, parseTime, withStore, type CommonOptions } from '../context.js';
 import { render, type Column } from '../output.js';
@@ -65,7 +66,8 @@ export function registerReport(program: Command): void {
       if (requestSide) {
         result = api
           ? await getFromApi(api, '/api/v1/unit-economics', { by: by.join(','), from: from?.toISOString(), to: to?.toISOString() })
-          : await withStore(loaded, 'report', (store) => unitEconomics(store, loaded.config, { by: by as RequestDimension[], ...window }));
+          : // from the rollups where they hold the window and dimensions, else from the facts
+            await withStore(loaded, 'report', (store) => unitEconomicsAuto(store, loaded.config, { by: by as RequestDimension[], ...window }));
       } else {
         result = api
           ? await getFromApi(api, '/api/v1/gpu-usage', { by: by.join(','), from: from?.toISOString(), to: to?.toISOString() })

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createApi, listen } from '../../pipelines/api/server.js';
+import { startSettleLoop } from '../../pipelines/rollups/index.js';
 import { BadRequestError } from '../../core/errors.js';
 import { config, withStore, type CommonOptions } from '../context.js';
 
@@ -20,12 +21,18 @@ export function registerServe(program: Command): void {
       await withStore(loaded, 'serve', async (store) => {
         const { server, url } = await listen(createApi(store, loaded.config), loaded.config.api.host, port);
         store.advertiseApi(url);
+        // keeps the rollups that reports read current (rollups.settle_interval_s)
+        const stopSettling = startSettleLoop(store, loaded.config, {
+          intervalS: loaded.config.rollups.settle_interval_s,
+          onError: (e) => process.stderr.write(`${new Date().toISOString()} rollups: settle failed (${((e as Error)?.message ?? String(e)).split('\n')[0]}); retrying in ${loaded.config.rollups.settle_interval_s} s\n`),
+        });
         process.stdout.write(`token-factory API on ${url} (store ${store.location}); Ctrl-C stops\n`);
         await new Promise<void>((resolve) => {
           const stop = () => server.close(() => resolve());
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
+        await stopSettling();
       });
     });
 }

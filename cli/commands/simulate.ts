@@ -11,11 +11,9 @@
  *   samples are pushed as OTLP with their simulated timestamps. At the end it prints its
  *   ground truth: the tokens it produced per tenant and model.
  */
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
-import { BadRequestError, ConfigError, TokenFactoryError } from '../../core/errors.js';
+import { BadRequestError } from '../../core/errors.js';
 import { runLoad } from '../../simulator/load.js';
 import { startSimulator } from '../../simulator/simulator-host.js';
 import { DEMO_TOPOLOGY } from '../../simulator/topology.js';
@@ -147,22 +145,4 @@ export function registerSimulate(program: Command): void {
         await sim.close();
       }
     });
-}
-
-/** Run directly (`node dist/cli/commands/simulate.js simulate …`): before main.ts registers it. */
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  const program = new Command('token-factory').exitOverride();
-  registerSimulate(program);
-  try {
-    await program.parseAsync(process.argv);
-  } catch (e) {
-    if (e instanceof CommanderError) process.exitCode = e.exitCode;
-    else if (e instanceof ConfigError || e instanceof TokenFactoryError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      process.exitCode = e instanceof ConfigError || e.status === 400 ? 2 : 1;
-    } else {
-      process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    }
-  }
 }

@@ -1,6 +1,7 @@
 /**
  * `GET /metrics`: a registry in the Prometheus text format, on its own port
- * (`--metrics-port`), so scraping the collector never queues behind OTLP traffic.
+ * (`collector.metrics` of the config, default 9464; `--metrics-port`), so scraping the
+ * collector never queues behind OTLP traffic.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

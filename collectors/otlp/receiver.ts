@@ -15,6 +15,7 @@
  * are refused before their body is read (503). 429 and 503 carry `Retry-After`.
  */
 import express, { type Request, type Response } from 'express';
+import { COLLECTOR_DEFAULTS } from '../../core/config/schema.js';
 import { DecodeError } from '../../core/errors.js';
 import type { CollectorMetrics } from '../observability/collector-metrics.js';
 import type { Spool } from '../writer/spool.js';
@@ -35,7 +36,13 @@ export interface OtlpReceiverOptions {
   retryAfterS?: number;
 }
 
-export const RECEIVER_DEFAULTS = { maxBodyBytes: 16 * 1024 * 1024, maxInflightBytes: 256 * 1024 * 1024, maxSpoolBytes: 1024 * 1024 * 1024, retryAfterS: 5 } as const;
+/** The limits come from the config schema's defaults (`collector.max_*_bytes`): one source. */
+export const RECEIVER_DEFAULTS = Object.freeze({
+  maxBodyBytes: COLLECTOR_DEFAULTS.max_body_bytes,
+  maxInflightBytes: COLLECTOR_DEFAULTS.max_inflight_bytes,
+  maxSpoolBytes: COLLECTOR_DEFAULTS.max_spool_bytes,
+  retryAfterS: 5,
+});
 
 export interface OtlpReceiver {
   app: express.Express;

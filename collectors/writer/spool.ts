@@ -22,6 +22,7 @@ import { closeSync, existsSync, fdatasync, fsync, ftruncateSync, mkdirSync, open
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { COLLECTOR_DEFAULTS } from '../../core/config/schema.js';
 import type { Signal } from '../observability/collector-metrics.js';
 import { scanFrames, varint } from './spool-frame.js';
 import { decodeRowsRecord, type Lane } from './spool-record.js';
@@ -38,7 +39,12 @@ export interface SpoolOptions {
   maxBatchAgeMs?: number;
 }
 
-export const SPOOL_DEFAULTS = { maxBatchItems: 20_000, maxBatchBytes: 16 * 1024 * 1024, maxBatchAgeMs: 1000 } as const;
+/** From the config schema's defaults (`collector.batch`): one source. */
+export const SPOOL_DEFAULTS = Object.freeze({
+  maxBatchItems: COLLECTOR_DEFAULTS.batch.max_items,
+  maxBatchBytes: COLLECTOR_DEFAULTS.batch.max_bytes,
+  maxBatchAgeMs: COLLECTOR_DEFAULTS.batch.max_age_ms,
+});
 
 export type ItemCounts = Record<Signal, number>;
 

@@ -68,6 +68,13 @@ export const STAGE_SOURCE_COLUMN = '_source';
 export interface StagedLoadOptions {
   /** rows per INSERT into staging (10 k beat 100 k in FINDINGS.md's measurements) */
   batchRows?: number;
+  /**
+   * Engine of the staging tables. `Memory` (default): rows staged and read back once are
+   * not compressed, sorted nor written to disk (measured by bench/collect-profile.ts); they
+   * are lost with the process, as nothing staged is acknowledged or committed yet.
+   * `MergeTree`: staged rows on disk, for loads larger than memory should hold.
+   */
+  engine?: 'Memory' | 'MergeTree';
 }
 
 export interface CommitOptions {
@@ -87,6 +94,7 @@ export class StagedLoad {
   private readonly created = new Map<RawTable, StageColumn[]>();
   private staged = new Map<RawTable, number>();
   private readonly batchRows: number;
+  private readonly engine: string;
 
   constructor(
     private readonly store: Store,
@@ -94,6 +102,7 @@ export class StagedLoad {
   ) {
     this.prefix = `tf_stage_${process.pid}_${++loadSeq}`;
     this.batchRows = opts.batchRows ?? 10_000;
+    this.engine = opts.engine === 'MergeTree' ? 'MergeTree ORDER BY tuple()' : 'Memory';
   }
 
   private stageName(table: RawTable): string {
@@ -113,7 +122,7 @@ export class StagedLoad {
     const cols = (await rs.json<{ name: string; type: string }>()).map(stageColumn);
     if (cols.length === 0) throw new Error(`raw table ${table} does not exist: run token-factory migrate`);
     await this.store.client.command({
-      query: `CREATE TABLE IF NOT EXISTS ${qualified(t, this.stageName(table))} (${cols.map((c) => `${c.ident} ${c.stageType}`).join(', ')}, ${columnIdent(STAGE_SOURCE_COLUMN)} UInt32 DEFAULT 0) ENGINE = MergeTree ORDER BY tuple()`,
+      query: `CREATE TABLE IF NOT EXISTS ${qualified(t, this.stageName(table))} (${cols.map((c) => `${c.ident} ${c.stageType}`).join(', ')}, ${columnIdent(STAGE_SOURCE_COLUMN)} UInt32 DEFAULT 0) ENGINE = ${this.engine}`,
     });
     this.created.set(table, cols);
     return cols;
@@ -156,12 +165,11 @@ export class StagedLoad {
       const stage = qualified(t, this.stageName(table));
       const target = qualified(t, table);
       const colList = columns.map((c) => c.ident).join(', ');
-      const fresh = this.freshRows(table, columns, '');
-      const rs = await this.store.client.query({ query: `SELECT count() AS n FROM (${fresh})`, format: 'JSONEachRow' });
-      const written = Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
+      const plan = await this.plan(table, columns);
+      const written = plan.unique - plan.stored;
       if (written > 0) {
         await this.store.client.command({
-          query: `INSERT INTO ${target} (${colList}) ${fresh}`,
+          query: `INSERT INTO ${target} (${colList}) ${this.freshRows(table, columns, '', plan)}`,
           clickhouse_settings: {
             ...options.insertSettings,
             ...(options.deduplicationToken !== undefined ? { insert_deduplication_token: `${options.deduplicationToken}:${table}` } : {}),
@@ -192,12 +200,21 @@ export class StagedLoad {
     for (const [table, columns] of this.created) {
       const stage = qualified(t, this.stageName(table));
       const colList = columns.map((c) => c.ident).join(', ');
-      const fresh = this.freshRows(table, columns, `, ${source}`);
-      for (const [s, n] of await perSource(`SELECT ${source} AS s, count() AS n FROM ${stage} GROUP BY s`)) of(s)[table].staged = n;
-      const written = await perSource(`SELECT ${source} AS s, count() AS n FROM (${fresh}) GROUP BY s`);
-      for (const [s, n] of written) of(s)[table].written = n;
-      if (written.some(([, n]) => n > 0)) {
-        await this.store.client.command({ query: `INSERT INTO ${qualified(t, table)} (${colList}) SELECT ${colList} FROM (${fresh})` });
+      const staged = await perSource(`SELECT ${source} AS s, count() AS n FROM ${stage} GROUP BY s`);
+      for (const [s, n] of staged) of(s)[table].staged = n;
+      const plan = await this.plan(table, columns);
+      if (plan.stored === 0 && plan.unique === plan.rows) {
+        // the usual case: every staged row is new and once in the load, so each source wrote what it staged
+        for (const [s, n] of staged) of(s)[table].written = n;
+        if (plan.rows > 0) await this.store.client.command({ query: `INSERT INTO ${qualified(t, table)} (${colList}) ${this.freshRows(table, columns, '', plan)}` });
+      } else {
+        // duplicates: which source a written row is credited to is decided by the row kept
+        const fresh = this.freshRows(table, columns, `, ${source}`, plan);
+        const written = await perSource(`SELECT ${source} AS s, count() AS n FROM (${fresh}) GROUP BY s`);
+        for (const [s, n] of written) of(s)[table].written = n;
+        if (written.some(([, n]) => n > 0)) {
+          await this.store.client.command({ query: `INSERT INTO ${qualified(t, table)} (${colList}) SELECT ${colList} FROM (${fresh})` });
+        }
       }
       await this.store.client.command({ query: `TRUNCATE TABLE ${stage}` });
     }
@@ -205,20 +222,53 @@ export class StagedLoad {
     return bySource;
   }
 
-  /** The staged rows of `table` that are new to it (one per identity), with the columns of the raw table plus `extra`. */
-  private freshRows(table: RawTable, columns: readonly StageColumn[], extra: string): string {
-    const t = ddlTarget(this.store);
-    const global = t.cluster ? 'GLOBAL ' : '';
+  /**
+   * What the staged rows of `table` are, in one pass: how many, how many distinct
+   * identities, and how many of those the raw table already holds (the lookup of the
+   * stored identities runs once; normally it finds none).
+   */
+  private async plan(table: RawTable, columns: readonly StageColumn[]): Promise<CommitPlan> {
     const rule = DEDUP[table];
-    const staged = `(SELECT ${columns.map((c) => `${c.read} AS ${c.ident}`).join(', ')}${extra} FROM ${qualified(t, this.stageName(table))})`;
+    const rs = await this.store.client.query({
+      query: `SELECT count() AS rows, uniqExact(${rule.key}) AS u, uniqExactIf(${rule.key}, (${rule.key}) ${this.globalIn()}IN (${this.storedKeys(table, columns)})) AS d FROM ${this.stagedRows(table, columns, '')}`,
+      format: 'JSONEachRow',
+    });
+    const r = (await rs.json<{ rows: number | string; u: number | string; d: number | string }>())[0];
+    return { rows: Number(r?.rows ?? 0), unique: Number(r?.u ?? 0), stored: Number(r?.d ?? 0) };
+  }
+
+  private globalIn(): string {
+    return ddlTarget(this.store).cluster ? 'GLOBAL ' : '';
+  }
+
+  /** The staged rows of `table` read as the raw table's types, plus `extra`. */
+  private stagedRows(table: RawTable, columns: readonly StageColumn[], extra: string): string {
+    return `(SELECT ${columns.map((c) => `${c.read} AS ${c.ident}`).join(', ')}${extra} FROM ${qualified(ddlTarget(this.store), this.stageName(table))})`;
+  }
+
+  /** The identities stored in `table` that staged rows may share (bounded by the staged time range and narrowing column). */
+  private storedKeys(table: RawTable, columns: readonly StageColumn[]): string {
+    const rule = DEDUP[table];
+    const staged = this.stagedRows(table, columns, '');
     return `
-        SELECT ${columns.map((c) => c.ident).join(', ')}${extra} FROM ${staged}
-        WHERE (${rule.key}) ${global}NOT IN (
-          SELECT ${rule.key} FROM ${qualified(t, table)}
+          SELECT ${rule.key} FROM ${qualified(ddlTarget(this.store), table)}
           WHERE ${rule.time} >= toDateTime((SELECT min(${rule.time}) FROM ${staged}))
             AND ${rule.time} <= (SELECT max(${rule.time}) FROM ${staged})
-            AND ${rule.narrow} ${global}IN (SELECT ${rule.narrow} FROM ${staged}))
-        LIMIT 1 BY ${rule.key}`;
+            AND ${rule.narrow} ${this.globalIn()}IN (SELECT ${rule.narrow} FROM ${staged})`;
+  }
+
+  /**
+   * The staged rows of `table` that are new to it (one per identity), with the columns of
+   * the raw table plus `extra`. What `plan` found decides what the query must do: the
+   * lookup in the raw table only when it holds some staged identity, `LIMIT 1 BY` only
+   * when an identity is staged more than once.
+   */
+  private freshRows(table: RawTable, columns: readonly StageColumn[], extra: string, plan: CommitPlan): string {
+    const rule = DEDUP[table];
+    const notStored = plan.stored > 0 ? `\n        WHERE (${rule.key}) ${this.globalIn()}NOT IN (${this.storedKeys(table, columns)})` : '';
+    const once = plan.unique < plan.rows ? `\n        LIMIT 1 BY ${rule.key}` : '';
+    return `
+        SELECT ${columns.map((c) => c.ident).join(', ')}${extra} FROM ${this.stagedRows(table, columns, extra)}${notStored}${once}`;
   }
 
   /** Forgets what was staged (a payload that failed to decode). */
@@ -238,6 +288,15 @@ export class StagedLoad {
     }
     this.created.clear();
   }
+}
+
+/** What the staged rows of a table are (see `StagedLoad.plan`). */
+interface CommitPlan {
+  rows: number;
+  /** distinct identities among them */
+  unique: number;
+  /** distinct identities among them the raw table already holds */
+  stored: number;
 }
 
 /**

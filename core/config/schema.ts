@@ -175,6 +175,91 @@ export const scrapeTargetSchema = z
   })
   .strict();
 
+const MiB = 1024 * 1024;
+
+/**
+ * The defaults of `collect` (`collector:` in the config). The one source: the schema's
+ * defaults and the modules' (SPOOL_DEFAULTS in collectors/writer/spool.ts,
+ * RECEIVER_DEFAULTS in collectors/otlp/receiver.ts, DEFAULT_METRICS_PORT in
+ * cli/commands/collect.ts) are read from here.
+ */
+export const COLLECTOR_DEFAULTS = Object.freeze({
+  max_spool_bytes: 1024 * MiB,
+  max_body_bytes: 16 * MiB,
+  max_inflight_bytes: 256 * MiB,
+  batch: Object.freeze({ max_items: 20_000, max_bytes: 16 * MiB, max_age_ms: 1000 }),
+  /** the OpenTelemetry Prometheus exporter's port */
+  metrics: Object.freeze({ port: 9464 }),
+  stale_markers: false,
+  shutdown_timeout_s: 5,
+  decoder: 'engine',
+} as const);
+
+const positiveInt = z.number().int().positive();
+
+/**
+ * `token-factory collect`. Its flags override these keys (flag > config > default):
+ * --spool-dir, --metrics-port, --[no-]stale-markers, --shutdown-timeout, --decoder.
+ */
+export const collectorSchema = z
+  .object({
+    /** spool directory (default: <store.path>/spool; a temporary one for :memory:; ./token-factory-spool with a server store) */
+    spool_dir: z.string().min(1).optional(),
+    /** on-disk spool size at which OTLP requests are refused with 503 (the store is behind or down); default 1 GiB */
+    max_spool_bytes: positiveInt.default(COLLECTOR_DEFAULTS.max_spool_bytes),
+    /** largest OTLP request body, on the wire and decompressed (over it: 413); default 16 MiB */
+    max_body_bytes: positiveInt.default(COLLECTOR_DEFAULTS.max_body_bytes),
+    /** memory all OTLP bodies in flight may hold together (over it: 429); at least 2 × max_body_bytes; default 256 MiB */
+    max_inflight_bytes: positiveInt.default(COLLECTOR_DEFAULTS.max_inflight_bytes),
+    /** a spool batch is sealed and handed to the writer at whichever limit comes first */
+    batch: z
+      .object({
+        /** items (spans, data points); default 20 000 */
+        max_items: positiveInt.default(COLLECTOR_DEFAULTS.batch.max_items),
+        /** bytes; default 16 MiB */
+        max_bytes: positiveInt.default(COLLECTOR_DEFAULTS.batch.max_bytes),
+        /** milliseconds after its first record (when the writer is idle); default 1000 */
+        max_age_ms: positiveInt.default(COLLECTOR_DEFAULTS.batch.max_age_ms),
+      })
+      .strict()
+      .default({ ...COLLECTOR_DEFAULTS.batch }),
+    /** the collector's own Prometheus /metrics */
+    metrics: z
+      .object({
+        /** default: otlp.host */
+        host: z.string().min(1).optional(),
+        /** default 9464; 0 picks a free one */
+        port: port.default(COLLECTOR_DEFAULTS.metrics.port),
+      })
+      .strict()
+      .default({ port: COLLECTOR_DEFAULTS.metrics.port }),
+    /** write Prometheus staleness markers for series that vanish from a scrape; default false */
+    stale_markers: z.boolean().default(COLLECTOR_DEFAULTS.stale_markers),
+    /** on SIGTERM, how long to keep writing what is spooled, in seconds (the rest stays spooled); default 5 */
+    shutdown_timeout_s: nonNegative.default(COLLECTOR_DEFAULTS.shutdown_timeout_s),
+    /** who decodes OTLP/protobuf trace batches: engine (ClickHouse) or js; default engine */
+    decoder: z.enum(['engine', 'js']).default(COLLECTOR_DEFAULTS.decoder),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    // a body reserves its wire bytes, and a compressed one max_body_bytes more while it
+    // inflates (collectors/otlp/receiver-body.ts): with less, a body within max_body_bytes
+    // could never be admitted and its sender would retry the 429 forever
+    if (c.max_inflight_bytes < 2 * c.max_body_bytes) {
+      ctx.addIssue({ code: 'custom', path: ['max_inflight_bytes'], message: `must be at least 2 × max_body_bytes (${2 * c.max_body_bytes}): a gzip body at the limit holds its wire bytes and max_body_bytes decompressed` });
+    }
+  })
+  .default({
+    max_spool_bytes: COLLECTOR_DEFAULTS.max_spool_bytes,
+    max_body_bytes: COLLECTOR_DEFAULTS.max_body_bytes,
+    max_inflight_bytes: COLLECTOR_DEFAULTS.max_inflight_bytes,
+    batch: { ...COLLECTOR_DEFAULTS.batch },
+    metrics: { port: COLLECTOR_DEFAULTS.metrics.port },
+    stale_markers: COLLECTOR_DEFAULTS.stale_markers,
+    shutdown_timeout_s: COLLECTOR_DEFAULTS.shutdown_timeout_s,
+    decoder: COLLECTOR_DEFAULTS.decoder,
+  });
+
 export const configSchema = z
   .object({
     store: storeSchema,
@@ -185,12 +270,15 @@ export const configSchema = z
     tenants: z.record(z.string(), tenantSchema).default({}),
     slos: z.array(sloSchema).default([]),
     revenue: revenueSchema,
+    /** hourly rollups that reports read: serve and collect settle them every `settle_interval_s` seconds (a positive integer; default 60) */
+    rollups: z.object({ settle_interval_s: z.number().int().positive().default(60) }).strict().default({ settle_interval_s: 60 }),
     otlp: z.object({ host: z.string().default('127.0.0.1'), port: port.default(4318) }).strict().default({ host: '127.0.0.1', port: 4318 }),
     api: z
       .object({ host: z.string().default('127.0.0.1'), port: port.default(8080), keys: z.array(apiKeySchema).default([]) })
       .strict()
       .default({ host: '127.0.0.1', port: 8080, keys: [] }),
     scrape: z.array(scrapeTargetSchema).default([]),
+    collector: collectorSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -208,3 +296,4 @@ export type ServerStoreConfig = Extract<StoreConfig, { kind: 'server' }>;
 export type Deployment = z.output<typeof deploymentSchema>;
 export type GpuType = z.output<typeof gpuTypeSchema>;
 export type ScrapeTarget = z.output<typeof scrapeTargetSchema>;
+export type CollectorConfig = z.output<typeof collectorSchema>;

@@ -27,7 +27,8 @@ export const LLM_REQUESTS: TableDef = {
     server_address LowCardinality(String),
     input_tokens UInt64,
     output_tokens UInt64,
-    e2e_ms Float64,
+    -- NULL when the span's end is unknown (end 0 or before its start: views.ts)
+    e2e_ms Nullable(Float64),
     ttft_ms Nullable(Float64),
     is_error UInt8,
     error_type LowCardinality(String),

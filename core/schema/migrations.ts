@@ -40,6 +40,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'rollups: dirty-hour marks, rollup_hours, rollup_requests_hourly, rollup_deployments_hourly, rollup_requests_daily, rollup_days',
     statements: (t) => rollupStatements(t),
   },
+  {
+    version: 4,
+    name: 'llm_requests.e2e_ms Nullable: NULL for spans that end at 0 or before they start',
+    statements: (t) => nullableE2eStatements(t),
+  },
 ];
 
 /** Every statement of every migration and the views, in order: what `migrate --print` shows. */
@@ -201,5 +206,29 @@ function rollupStatements(t: DdlTarget): string[] {
   SELECT toStartOfHour(ts) AS hour, min(ts) AS first_ts, max(ts) AS last_ts FROM ${qualified(t, storageTable('gpu_samples', t))} GROUP BY hour)
 ARRAY JOIN arrayConcat(['gpu'], if(first_ts < hour + ${ROLLUP_GPU_EDGE_S}, ['gpu_start'], []), if(last_ts >= hour + ${3600 - ROLLUP_GPU_EDGE_S}, ['gpu_end'], [])) AS source`,
     ),
+  ];
+}
+
+// ---------------------------------------------------------------------------------
+// Migration 4: a span whose end is 0 or before its start has a Duration wrapped past
+// 2^63 ns (the exporter's uint64 arithmetic); its llm_requests row now has e2e_ms NULL
+// (views.ts). Existing installs: the column becomes Nullable, the rows the old view wrote
+// from such spans (e2e_ms ≥ 2^63 / 1e6 ms) get NULL (and end_ts = ts). Each statement is
+// idempotent. A mutation marks no rollup hour dirty: the rollups of those hours are
+// recomputed because the same release changed the attribution/revenue SQL text and with
+// it the rollup fingerprint (pipelines/rollups/fingerprint.ts).
+// ---------------------------------------------------------------------------------
+
+/** 2^63 ns in ms: no real span lasts this long (292 years); a Duration past it is a wrapped negative. */
+const WRAPPED_E2E_MS = '9223372036854.775808';
+
+function nullableE2eStatements(t: DdlTarget): string[] {
+  const cluster = t.cluster ? ` ON CLUSTER ${ident(t.cluster)}` : '';
+  const storage = qualified(t, storageTable('llm_requests', t));
+  const modify = 'MODIFY COLUMN e2e_ms Nullable(Float64)';
+  return [
+    `ALTER TABLE ${storage}${cluster} ${modify}`,
+    ...(t.cluster ? [`ALTER TABLE ${qualified(t, 'llm_requests')}${cluster} ${modify}`] : []),
+    `ALTER TABLE ${storage}${cluster} UPDATE e2e_ms = NULL, end_ts = ts WHERE e2e_ms >= ${WRAPPED_E2E_MS} SETTINGS mutations_sync = 2`,
   ];
 }

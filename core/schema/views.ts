@@ -45,6 +45,8 @@ interface ViewDef {
 
 const attr = (k: string) => `SpanAttributes[${sqlString(k)}]`;
 const firstSet = (...keys: string[]) => `coalesce(${keys.map((k) => `nullIf(${attr(k)}, '')`).join(', ')}, '')`;
+/** A Duration that did not wrap: below 2^63 ns (a view may output only the target's columns, so no alias). */
+const DURATION_VALID = 'Duration < 9223372036854775808';
 const HAS_TOKENS = ['gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'gen_ai.usage.prompt_tokens', 'gen_ai.usage.completion_tokens']
   .map((k) => `mapContains(SpanAttributes, ${sqlString(k)})`)
   .join(' OR ');
@@ -86,7 +88,11 @@ function viewDefs(s: ViewSettings): ViewDef[] {
     SELECT
       Timestamp AS ts,
       toStartOfHour(Timestamp) AS hour,
-      Timestamp + toIntervalNanosecond(Duration) AS end_ts,
+      -- Duration is end − start modulo 2^64 (the clickhouseexporter's uint64 arithmetic): a span
+      -- ending before it starts, or with end time 0 (unfinished), wraps past 2^63 ns (292 years).
+      -- Such a request keeps its tokens and cost, but its end is unknown: end_ts = its start and
+      -- e2e_ms (hence tpot_ms) NULL, so it cannot poison latency quantiles (KPIS.md "Latency").
+      if(${DURATION_VALID}, Timestamp + toIntervalNanosecond(Duration), Timestamp) AS end_ts,
       TraceId AS trace_id,
       SpanId AS span_id,
       ParentSpanId AS parent_span_id,
@@ -99,7 +105,7 @@ function viewDefs(s: ViewSettings): ViewDef[] {
       ${attr('server.address')} AS server_address,
       toUInt64OrZero(${firstSet('gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens')}) AS input_tokens,
       toUInt64OrZero(${firstSet('gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens')}) AS output_tokens,
-      Duration / 1e6 AS e2e_ms,
+      if(${DURATION_VALID}, Duration / 1e6, NULL) AS e2e_ms,
       toFloat64OrNull(nullIf(SpanAttributes[${sqlString(s.ttft_attribute)}], '')) * 1000 AS ttft_ms,
       StatusCode = 'Error' OR ${attr('error.type')} != '' AS is_error,
       ${attr('error.type')} AS error_type,

@@ -11,16 +11,15 @@
 import { z } from 'zod';
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
-import { costTotals, REQUEST_DIMENSION_NAMES, unitEconomics, type KpiResult } from '../kpi/unit-economics.js';
+import { REQUEST_DIMENSION_NAMES, type KpiResult } from '../kpi/unit-economics.js';
 import { buildServerLatency, serverLatency, type KpiSql } from '../kpi/server-latency.js';
 import { buildGoodput, buildSlo, goodput, slo } from '../kpi/slo.js';
 import { WORKFLOW_DIMENSION_NAMES, workflowKpis, workflowList, workflowRequests } from '../kpi/workflows.js';
-import { revenueMargin } from '../kpi/revenue.js';
-import { REVENUE_PER_GPU_DIMENSIONS, revenuePerGpu, revenueScenarioSchema } from '../kpi/revenue-per-gpu.js';
-import { meteringReconciliation, RECONCILIATION_DIMENSIONS } from '../kpi/reconciliation.js';
-import { tenantQuotas } from '../kpi/quotas.js';
-import { GPU_DIMENSION_NAMES, gpuUsage } from '../kpi/gpu-usage.js';
-import { buildCostTotals, buildUnitEconomics } from './kpi-builds.js';
+import { buildRevenuePerGpu, REVENUE_PER_GPU_DIMENSIONS, revenuePerGpu, revenueScenarioSchema } from '../kpi/revenue-per-gpu.js';
+import { buildReconciliation, meteringReconciliation, RECONCILIATION_DIMENSIONS } from '../kpi/reconciliation.js';
+import { buildTenantQuotas, tenantQuotas } from '../kpi/quotas.js';
+import { buildGpuUsage, GPU_DIMENSION_NAMES, gpuUsage } from '../kpi/gpu-usage.js';
+import { buildCostTotalsAuto, buildRevenueMarginAuto, buildUnitEconomicsAuto, costTotalsAuto, revenueMarginAuto, unitEconomicsAuto } from '../rollups/index.js';
 import {
   byParam,
   costTotalsParams,
@@ -84,15 +83,16 @@ export const KPI_ROUTES: readonly KpiRoute[] = [
     path: '/api/v1/unit-economics',
     scope: 'tenant',
     params: unitEconomicsParams,
-    json: (s, c, p, tenant) => unitEconomics(s, c, { ...p, tenant }),
-    build: (s, c, p, tenant) => buildUnitEconomics(s, c, { ...p, tenant }),
+    // from the rollups where they hold the window (else the facts); tenant-scoped in SQL either way
+    json: (s, c, p, tenant) => unitEconomicsAuto(s, c, { ...p, tenant }),
+    build: (s, c, p, tenant) => buildUnitEconomicsAuto(s, c, { ...p, tenant }),
   }),
   route({
     path: '/api/v1/cost-totals',
     scope: 'admin',
     params: costTotalsParams,
-    json: (s, c, p) => costTotals(s, c, p),
-    build: (s, c, p) => buildCostTotals(s, c, p),
+    json: (s, c, p) => costTotalsAuto(s, c, p),
+    build: (s, c, p) => buildCostTotalsAuto(s, c, p),
   }),
   route({
     path: '/api/v1/slo',
@@ -141,7 +141,8 @@ export const KPI_ROUTES: readonly KpiRoute[] = [
     path: '/api/v1/revenue',
     scope: 'tenant',
     params: windowed({ by: byParam(REQUEST_DIMENSION_NAMES, ['model']) }),
-    json: (s, c, p, tenant) => revenueMargin(s, c, { ...p, tenant }),
+    json: (s, c, p, tenant) => revenueMarginAuto(s, c, { ...p, tenant }),
+    build: (s, c, p, tenant) => buildRevenueMarginAuto(s, c, { ...p, tenant }),
   }),
   route({
     path: '/api/v1/revenue-per-gpu',
@@ -151,23 +152,30 @@ export const KPI_ROUTES: readonly KpiRoute[] = [
       const { from, to, by, gpu_type, ...scenario } = p;
       return revenuePerGpu(s, c, { from, to, by, gpu_type, scenario });
     },
+    build: (s, c, p) => {
+      const { from, to, by, gpu_type, ...scenario } = p;
+      return buildRevenuePerGpu(s, c, { from, to, by, gpu_type, scenario });
+    },
   }),
   route({
     path: '/api/v1/reconciliation',
     scope: 'admin',
     params: windowed({ by: byParam(RECONCILIATION_DIMENSIONS, ['deployment', 'hour']) }),
     json: (s, c, p) => meteringReconciliation(s, c, p),
+    build: (s, c, p) => buildReconciliation(s, c, p),
   }),
   route({
     path: '/api/v1/quotas',
     scope: 'tenant',
     params: z.object({ to: z.iso.datetime({ offset: true }).transform((v) => new Date(v)).optional() }).strict(),
     json: (s, c, p, tenant) => tenantQuotas(s, c, { ...p, tenant }),
+    build: (s, c, p, tenant) => buildTenantQuotas(s, c, { ...p, tenant }),
   }),
   route({
     path: '/api/v1/gpu-usage',
     scope: 'admin',
     params: windowed({ by: byParam(GPU_DIMENSION_NAMES, ['node']) }),
     json: (s, c, p) => gpuUsage(s, c, p),
+    build: (s, c, p) => buildGpuUsage(s, c, p),
   }),
 ];

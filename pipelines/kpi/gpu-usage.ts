@@ -9,16 +9,19 @@ import type { Store } from '../../core/store/open-store.js';
 import { inventoryParams } from './inventory.js';
 import { DEPLOYMENT_HOURLY_CTE, GPU_HOURLY_CTES } from './sql/gpu-hours.js';
 import { REQUEST_COST_CTES } from './sql/request-cost.js';
+import { runKpiSql, type KpiSql } from './server-latency.js';
 import { checkDimensions, type KpiResult } from './unit-economics.js';
-import { resolveWindow, windowJson, windowParams, type WindowQuery } from './window.js';
+import { resolveWindow, windowParams, type WindowQuery } from './window.js';
 
 export const GPU_DIMENSIONS = {
   node: 'node',
   gpu_uuid: 'uuid',
   gpu_type: 'gpu_type',
   deployment: 'deployment',
-  hour: "formatDateTime(hour, '%Y-%m-%dT%H:00:00Z')",
-  day: "formatDateTime(toStartOfDay(hour), '%Y-%m-%d')",
+  // over `hour_start` (gpu_served's copy of the hour): an alias `hour` over the column
+  // `hour` of a joined relation does not resolve
+  hour: "formatDateTime(hour_start, '%Y-%m-%dT%H:00:00Z')",
+  day: "formatDateTime(toStartOfDay(hour_start), '%Y-%m-%d')",
 } as const;
 export type GpuDimension = keyof typeof GPU_DIMENSIONS;
 export const GPU_DIMENSION_NAMES = Object.keys(GPU_DIMENSIONS) as GpuDimension[];
@@ -27,7 +30,13 @@ export interface GpuUsageQuery extends WindowQuery {
   by: GpuDimension[];
 }
 
-export async function gpuUsage(store: Store, config: Config, q: GpuUsageQuery): Promise<KpiResult<Record<string, string | number | null>>> {
+export type GpuUsageRow = Record<string, string | number | null>;
+
+/**
+ * The SQL of the GPU usage report (for JSON and Arrow). Ungrouped, a window without GPU
+ * time gives no row (not a row of zeros).
+ */
+export async function buildGpuUsage(store: Store, config: Config, q: GpuUsageQuery): Promise<KpiSql> {
   checkDimensions(q.by, GPU_DIMENSION_NAMES);
   const window = await resolveWindow(store, q);
   const dims = q.by.map((d) => `${GPU_DIMENSIONS[d]} AS ${d}`);
@@ -38,7 +47,7 @@ export async function gpuUsage(store: Store, config: Config, q: GpuUsageQuery): 
       FROM reqs WHERE deployment != 'unassigned' GROUP BY hour, deployment
     ),
     gpu_served AS (
-      SELECT g.*,
+      SELECT g.*, g.hour AS hour_start,
         if(d.dep_gpu_hours > 0, g.gpu_hours / d.dep_gpu_hours, 0) AS share,
         share * t.dep_input AS served_input,
         share * t.dep_output AS served_output
@@ -61,14 +70,16 @@ export async function gpuUsage(store: Store, config: Config, q: GpuUsageQuery): 
       'if(energy_kwh = 0, NULL, tokens / energy_kwh) AS tokens_per_kwh',
     ].join(',\n      ')}
     FROM gpu_served
-    ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : ''}`;
-  const rs = await store.client.query({
+    ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : 'HAVING gpus > 0'}`;
+  return {
+    window,
     query,
     query_params: { ...inventoryParams(config), ...windowParams(window) },
-    format: 'JSONEachRow',
     clickhouse_settings: { log_comment: 'kpi:gpu_usage' },
-  });
-  let rows = await rs.json<Record<string, string | number | null>>();
-  if (q.by.length === 0 && rows.length === 1 && rows[0]!.gpus === 0) rows = [];
-  return { window: windowJson(window), rows };
+  };
+}
+
+/** GPU-hours, busy ratio, energy, cost and served tokens by GPU dimensions. */
+export async function gpuUsage(store: Store, config: Config, q: GpuUsageQuery): Promise<KpiResult<GpuUsageRow>> {
+  return runKpiSql<GpuUsageRow>(store, await buildGpuUsage(store, config, q));
 }

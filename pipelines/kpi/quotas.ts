@@ -26,6 +26,7 @@
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
 import { priceParams, REVENUE_COLUMNS } from './sql/request-revenue.js';
+import { runKpiSql, type KpiSql } from './server-latency.js';
 import type { KpiResult } from './unit-economics.js';
 import { resolveWindow, windowParams } from './window.js';
 
@@ -65,7 +66,7 @@ const BUDGET_MICRO = '{q_budget_micro:Map(String, Int64)}';
 const QUOTA_SQL = `
   WITH
   quota_reqs AS (
-    SELECT ts, tenant, model, input_tokens, output_tokens, is_error
+    SELECT ts, tenant, model, request_model, input_tokens, output_tokens, is_error
     FROM llm_requests
     WHERE hour >= toStartOfHour(least(${PERIOD_START}, ${RATE_FROM})) AND hour < ${AT}
       AND ts >= least(${PERIOD_START}, ${RATE_FROM}) AND ts < ${AT}
@@ -129,7 +130,8 @@ export function quotaPeriod(to: Date): { start: Date; end: Date } {
   return { start, end };
 }
 
-export async function tenantQuotas(store: Store, config: Config, q: QuotaQuery = {}): Promise<KpiResult<QuotaRow>> {
+/** The SQL of the quota report (for JSON and Arrow): one row per tenant, ordered by tenant. */
+export async function buildTenantQuotas(store: Store, config: Config, q: QuotaQuery = {}): Promise<KpiSql> {
   const to = q.to ?? (await resolveWindow(store, {})).to;
   const { start, end } = quotaPeriod(to);
   const rateFrom = new Date(to.getTime() - 86_400_000);
@@ -140,7 +142,9 @@ export async function tenantQuotas(store: Store, config: Config, q: QuotaQuery =
     if (t.monthly_budget_usd !== undefined) budgetMicro[tenant] = Math.round(t.monthly_budget_usd * 1e6);
   }
   const fmt = (d: Date) => windowParams({ from: d, to: d }).from;
-  const rs = await store.client.query({
+  return {
+    // the window reported: from the period's start to the evaluation time
+    window: { from: start, to },
     query: QUOTA_SQL,
     query_params: {
       ...priceParams(config),
@@ -153,8 +157,11 @@ export async function tenantQuotas(store: Store, config: Config, q: QuotaQuery =
       q_budget_micro: budgetMicro,
       q_only: q.tenant ?? '',
     },
-    format: 'JSONEachRow',
-    clickhouse_settings: { log_comment: 'kpi:tenant_quotas', output_format_json_quote_64bit_integers: 0 },
-  });
-  return { window: { from: start.toISOString(), to: to.toISOString() }, rows: await rs.json<QuotaRow>() };
+    clickhouse_settings: { log_comment: 'kpi:tenant_quotas' },
+  };
+}
+
+/** Token and spend use per tenant against its monthly quotas, with the exhaustion ETA. */
+export async function tenantQuotas(store: Store, config: Config, q: QuotaQuery = {}): Promise<KpiResult<QuotaRow>> {
+  return runKpiSql<QuotaRow>(store, await buildTenantQuotas(store, config, q));
 }

@@ -35,8 +35,9 @@ import type { Store } from '../../core/store/open-store.js';
 import { inventoryParams, p, UNASSIGNED } from './inventory.js';
 import { FROM, TO } from './sql/gpu-hours.js';
 import { REQUEST_DEPLOYMENT } from './sql/request-cost.js';
+import { runKpiSql, type KpiSql } from './server-latency.js';
 import { checkDimensions, type KpiResult } from './unit-economics.js';
-import { resolveWindow, windowJson, windowParams, type WindowQuery } from './window.js';
+import { resolveWindow, windowParams, type WindowQuery } from './window.js';
 
 const DIMENSIONS = {
   deployment: 'deployment',
@@ -124,7 +125,11 @@ const RECONCILIATION_KPIS = `
     server_prompt_tokens + server_generation_tokens AS server_tokens,
     if(server_tokens > 0, (gateway_tokens - server_tokens) / server_tokens, NULL) AS metering_drift`;
 
-export async function meteringReconciliation(store: Store, config: Config, q: ReconciliationQuery): Promise<KpiResult<ReconciliationRow>> {
+/**
+ * The SQL of the reconciliation (for JSON and Arrow). Ungrouped, a window with neither a
+ * gateway request nor a server interval gives no row (not a row of zeros and nulls).
+ */
+export async function buildReconciliation(store: Store, config: Config, q: ReconciliationQuery): Promise<KpiSql> {
   const by = q.by ?? ['deployment', 'hour'];
   checkDimensions(by, RECONCILIATION_DIMENSIONS);
   const window = await resolveWindow(store, q);
@@ -134,16 +139,18 @@ export async function meteringReconciliation(store: Store, config: Config, q: Re
     SELECT * EXCEPT (server_intervals) FROM (
       SELECT ${[...dims, RECONCILIATION_KPIS].join(',\n    ')}
       FROM parts
-      ${by.length ? `GROUP BY ${by.join(', ')}` : ''}
+      ${by.length ? `GROUP BY ${by.join(', ')}` : 'HAVING gateway_requests > 0 OR server_intervals > 0'}
     )
     ${by.length ? `ORDER BY ${by.join(', ')}` : ''}`;
-  const rs = await store.client.query({
+  return {
+    window,
     query,
     query_params: { ...inventoryParams(config), ...windowParams(window) },
-    format: 'JSONEachRow',
-    clickhouse_settings: { log_comment: 'kpi:metering_reconciliation', output_format_json_quote_64bit_integers: 0 },
-  });
-  let rows = await rs.json<ReconciliationRow>();
-  if (by.length === 0 && rows.length === 1 && rows[0]!.gateway_requests === 0 && rows[0]!.server_tokens === null) rows = [];
-  return { window: windowJson(window), rows };
+    clickhouse_settings: { log_comment: 'kpi:metering_reconciliation' },
+  };
+}
+
+/** Gateway vs server tokens and metering_drift, by deployment, hour and/or day. */
+export async function meteringReconciliation(store: Store, config: Config, q: ReconciliationQuery): Promise<KpiResult<ReconciliationRow>> {
+  return runKpiSql<ReconciliationRow>(store, await buildReconciliation(store, config, q));
 }

@@ -51,8 +51,9 @@ import { BadRequestError } from '../../core/errors.js';
 import { inventoryParams, p, UNASSIGNED } from './inventory.js';
 import { DEPLOYMENT_HOURLY_CTE, FROM, GPU_DEPLOYMENT, GPU_HOURLY_CTES, TO } from './sql/gpu-hours.js';
 import { REQUEST_COST_CTES } from './sql/request-cost.js';
+import { runKpiSql, type KpiSql } from './server-latency.js';
 import { checkDimensions, type KpiResult } from './unit-economics.js';
-import { resolveWindow, windowJson, windowParams, type WindowQuery } from './window.js';
+import { resolveWindow, windowParams, type WindowQuery } from './window.js';
 
 export const HOURS_PER_YEAR = 8760;
 
@@ -282,7 +283,8 @@ function selectSql(byModel: boolean): string {
   WHERE ${ONLY_TYPE} = '' OR k.gpu_type = ${ONLY_TYPE}`;
 }
 
-export async function revenuePerGpu(store: Store, config: Config, q: RevenuePerGpuQuery = {}): Promise<KpiResult<RevenuePerGpuRow>> {
+/** The SQL of revenue per GPU (for JSON and Arrow): rows per gpu_type (and model). */
+export async function buildRevenuePerGpu(store: Store, config: Config, q: RevenuePerGpuQuery = {}): Promise<KpiSql> {
   const by = q.by ?? [];
   checkDimensions(by, REVENUE_PER_GPU_DIMENSIONS);
   const byModel = by.includes('model');
@@ -292,11 +294,15 @@ export async function revenuePerGpu(store: Store, config: Config, q: RevenuePerG
     WITH ${GPU_HOURLY_CTES}, ${DEPLOYMENT_HOURLY_CTE}, ${REQUEST_COST_CTES}, ${measuredCtes(byModel)}
     SELECT * EXCEPT (base_peak, annual_energy_cost) FROM (${selectSql(byModel)})
     ORDER BY gpu_type${byModel ? ', model' : ''}`;
-  const rs = await store.client.query({
+  return {
+    window,
     query,
     query_params: { ...inventoryParams(config), ...windowParams(window), ...scenarioParams(config, scenario, q.gpu_type) },
-    format: 'JSONEachRow',
-    clickhouse_settings: { log_comment: 'kpi:revenue_per_gpu', output_format_json_quote_64bit_integers: 0 },
-  });
-  return { window: windowJson(window), rows: await rs.json<RevenuePerGpuRow>() };
+    clickhouse_settings: { log_comment: 'kpi:revenue_per_gpu' },
+  };
+}
+
+/** Annual revenue, cost and margin per GPU under the three business models. */
+export async function revenuePerGpu(store: Store, config: Config, q: RevenuePerGpuQuery = {}): Promise<KpiResult<RevenuePerGpuRow>> {
+  return runKpiSql<RevenuePerGpuRow>(store, await buildRevenuePerGpu(store, config, q));
 }

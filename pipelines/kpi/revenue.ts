@@ -19,7 +19,8 @@ import { DEPLOYMENT_HOURLY_CTE, GPU_HOURLY_CTES } from './sql/gpu-hours.js';
 import { REQUEST_COST_CTES } from './sql/request-cost.js';
 import { priceParams, REQUEST_REVENUE_CTE } from './sql/request-revenue.js';
 import { checkDimensions, REQUEST_DIMENSION_NAMES, REQUEST_DIMENSIONS, type KpiResult, type RequestDimension } from './unit-economics.js';
-import { resolveWindow, windowJson, windowParams, type WindowQuery } from './window.js';
+import { runKpiSql, type KpiSql } from './server-latency.js';
+import { resolveWindow, windowParams, type WindowQuery } from './window.js';
 
 export interface RevenueQuery extends WindowQuery {
   by: RequestDimension[];
@@ -60,7 +61,12 @@ const REVENUE_KPIS = `
     (sum_revenue_micro - sum_cost_micro) / 1e6 AS margin_usd,
     if(sum_revenue_micro = 0, NULL, (sum_revenue_micro - sum_cost_micro) / sum_revenue_micro) AS gross_margin`;
 
-export async function revenueMargin(store: Store, config: Config, q: RevenueQuery): Promise<KpiResult<RevenueRow>> {
+/**
+ * The SQL of revenueMargin, for the JSON and Arrow outputs alike. Ungrouped, a window
+ * without any request gives no row (`HAVING requests > 0`; ClickHouse would return one
+ * row of zeros).
+ */
+export async function buildRevenueMargin(store: Store, config: Config, q: RevenueQuery): Promise<KpiSql> {
   checkDimensions(q.by, REQUEST_DIMENSION_NAMES);
   const window = await resolveWindow(store, q);
   const dims = q.by.map((d) => `${REQUEST_DIMENSIONS[d]} AS ${d}`);
@@ -70,17 +76,18 @@ export async function revenueMargin(store: Store, config: Config, q: RevenueQuer
       SELECT ${[...dims, REVENUE_KPIS].join(',\n    ')}
       FROM req_revenue
       ${q.tenant !== undefined ? 'WHERE tenant = {tenant:String}' : ''}
-      ${q.by.length ? `GROUP BY ${q.by.join(', ')}` : ''}
+      ${q.by.length ? `GROUP BY ${q.by.join(', ')}` : 'HAVING requests > 0'}
     )
     ${q.by.length ? `ORDER BY ${q.by.join(', ')}` : ''}`;
-  const rs = await store.client.query({
+  return {
+    window,
     query,
     query_params: { ...inventoryParams(config), ...priceParams(config), ...windowParams(window), tenant: q.tenant ?? '' },
-    format: 'JSONEachRow',
-    clickhouse_settings: { log_comment: 'kpi:revenue_margin', output_format_json_quote_64bit_integers: 0 },
-  });
-  let rows = await rs.json<RevenueRow>();
-  // Ungrouped over a window with no request, ClickHouse still returns one row of zeros.
-  if (q.by.length === 0 && rows.length === 1 && rows[0]!.requests === 0) rows = [];
-  return { window: windowJson(window), rows };
+    clickhouse_settings: { log_comment: 'kpi:revenue_margin' },
+  };
+}
+
+/** Revenue and margin from the raw facts (reports read revenueMarginAuto, pipelines/rollups). */
+export async function revenueMargin(store: Store, config: Config, q: RevenueQuery): Promise<KpiResult<RevenueRow>> {
+  return runKpiSql<RevenueRow>(store, await buildRevenueMargin(store, config, q));
 }

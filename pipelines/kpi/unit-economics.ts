@@ -9,7 +9,8 @@ import { BadRequestError } from '../../core/errors.js';
 import { inventoryParams } from './inventory.js';
 import { DEPLOYMENT_HOURLY_CTE, GPU_HOURLY_CTES } from './sql/gpu-hours.js';
 import { REQUEST_COST_CTES, UNSPREAD_COST_CTE } from './sql/request-cost.js';
-import { resolveWindow, windowJson, windowParams, type WindowQuery } from './window.js';
+import { runKpiSql, type KpiSql } from './server-latency.js';
+import { resolveWindow, windowParams, type WindowQuery } from './window.js';
 
 /** Request dimensions → SQL over `req_cost`. A fixed map: never SQL from input. */
 export const REQUEST_DIMENSIONS = {
@@ -83,7 +84,12 @@ export function checkDimensions(by: readonly string[], allowed: readonly string[
   }
 }
 
-export async function unitEconomics(store: Store, config: Config, q: UnitEconomicsQuery): Promise<KpiResult<UnitEconomicsRow>> {
+/**
+ * The SQL of unitEconomics, for the JSON and Arrow outputs alike. Ungrouped, a window
+ * without any request gives no row (ClickHouse would return one row of zeros):
+ * `HAVING requests > 0`, in SQL so that Arrow holds the same rows as JSON.
+ */
+export async function buildUnitEconomics(store: Store, config: Config, q: UnitEconomicsQuery): Promise<KpiSql> {
   checkDimensions(q.by, REQUEST_DIMENSION_NAMES);
   const window = await resolveWindow(store, q);
   const dims = q.by.map((d) => `${REQUEST_DIMENSIONS[d]} AS ${d}`);
@@ -92,17 +98,18 @@ export async function unitEconomics(store: Store, config: Config, q: UnitEconomi
     SELECT ${[...dims, UNIT_ECONOMICS_KPIS].join(',\n    ')}
     FROM req_cost
     ${q.tenant !== undefined ? 'WHERE tenant = {tenant:String}' : ''}
-    ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : ''}`;
-  const rs = await store.client.query({
+    ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : 'HAVING requests > 0'}`;
+  return {
+    window,
     query,
     query_params: { ...inventoryParams(config), ...windowParams(window), tenant: q.tenant ?? '' },
-    format: 'JSONEachRow',
-    clickhouse_settings: { log_comment: 'kpi:unit_economics', output_format_json_quote_64bit_integers: 0 },
-  });
-  let rows = await rs.json<UnitEconomicsRow>();
-  // Ungrouped over a window with no request, ClickHouse still returns one row of zeros.
-  if (q.by.length === 0 && rows.length === 1 && rows[0]!.requests === 0) rows = [];
-  return { window: windowJson(window), rows };
+    clickhouse_settings: { log_comment: 'kpi:unit_economics' },
+  };
+}
+
+/** Unit economics from the raw facts (reports read unitEconomicsAuto, pipelines/rollups). */
+export async function unitEconomics(store: Store, config: Config, q: UnitEconomicsQuery): Promise<KpiResult<UnitEconomicsRow>> {
+  return runKpiSql<UnitEconomicsRow>(store, await buildUnitEconomics(store, config, q));
 }
 
 export interface CostTotals {
@@ -113,14 +120,18 @@ export interface CostTotals {
   unassigned_cost_usd: number;
 }
 
+export type CostTotalsDimension = 'deployment' | 'hour' | 'day' | 'gpu_type';
+export const COST_TOTALS_DIMENSIONS: readonly CostTotalsDimension[] = ['deployment', 'hour', 'day', 'gpu_type'];
+
 /**
- * Where every GPU dollar went in the window: attributed to requests, idle
- * (deployment-hours without tokens) or unassigned (GPUs of no deployment).
- * gpu_cost_usd = request_cost_usd + idle_cost_usd + unassigned_cost_usd exactly.
+ * The SQL of costTotals, for the JSON and Arrow outputs alike: where every GPU dollar
+ * went in the window — attributed to requests, idle (deployment-hours without tokens) or
+ * unassigned (GPUs of no deployment). gpu_cost_usd = request_cost_usd + idle_cost_usd +
+ * unassigned_cost_usd exactly.
  */
-export async function costTotals(store: Store, config: Config, q: WindowQuery & { by?: ('deployment' | 'hour' | 'day' | 'gpu_type')[] }): Promise<KpiResult<CostTotals & Record<string, string | number>>> {
+export async function buildCostTotals(store: Store, config: Config, q: WindowQuery & { by?: CostTotalsDimension[] }): Promise<KpiSql> {
   const by = q.by ?? [];
-  checkDimensions(by, ['deployment', 'hour', 'day', 'gpu_type']);
+  checkDimensions(by, COST_TOTALS_DIMENSIONS);
   const window = await resolveWindow(store, q);
   const dimSql = (d: string) => (d === 'hour' ? "formatDateTime(hour, '%Y-%m-%dT%H:00:00Z')" : d === 'day' ? "formatDateTime(toStartOfDay(hour), '%Y-%m-%d')" : d);
   const dims = by.map((d) => `${dimSql(d)} AS ${d}`);
@@ -139,13 +150,17 @@ export async function costTotals(store: Store, config: Config, q: WindowQuery & 
       'sum(unassigned_micro) / 1e6 AS unassigned_cost_usd'].join(',\n      ')}
     FROM parts
     ${by.length ? `GROUP BY ${by.join(', ')} ORDER BY ${by.join(', ')}` : ''}`;
-  const rs = await store.client.query({
+  return {
+    window,
     query,
     query_params: { ...inventoryParams(config), ...windowParams(window) },
-    format: 'JSONEachRow',
     clickhouse_settings: { log_comment: 'kpi:cost_totals' },
-  });
-  return { window: windowJson(window), rows: await rs.json() };
+  };
+}
+
+/** Cost totals from the raw facts (reports read costTotalsAuto, pipelines/rollups). */
+export async function costTotals(store: Store, config: Config, q: WindowQuery & { by?: CostTotalsDimension[] }): Promise<KpiResult<CostTotals & Record<string, string | number>>> {
+  return runKpiSql(store, await buildCostTotals(store, config, q));
 }
 
 /** Σ GPU cost straight from the GPU side (no attribution), for the identity check. */

@@ -7,11 +7,12 @@
  */
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
-import { checkDimensions, costTotals, type CostTotals, type KpiResult } from '../kpi/unit-economics.js';
+import { buildCostTotals, checkDimensions, type CostTotals, type KpiResult } from '../kpi/unit-economics.js';
 import type { WindowQuery } from '../kpi/window.js';
 import { runKpiSql, type KpiSql } from '../kpi/server-latency.js';
 import { assertAligned, planRollupRead, type RollupPlan } from './plan.js';
 import { costParts } from './read-parts.js';
+import { fromFacts } from './unit-economics-from-rollups.js';
 
 export type CostDimension = 'deployment' | 'hour' | 'day' | 'gpu_type';
 export const COST_DIMENSIONS: readonly CostDimension[] = ['deployment', 'hour', 'day', 'gpu_type'];
@@ -62,21 +63,21 @@ export async function costTotalsFromRollups(
 
 /** Cost totals from the rollups when the window is hour-aligned, else from the facts. */
 export async function costTotalsAuto(store: Store, config: Config, q: CostTotalsQuery): Promise<KpiResult<CostTotals & Record<string, string | number>>> {
-  checkDimensions(q.by ?? [], COST_DIMENSIONS);
-  const plan = await planRollupRead(store, config, q);
-  if (plan.source === 'raw') return costTotals(store, config, { ...q, from: plan.window.from, to: plan.window.to });
-  return costTotalsFromRollups(store, config, q, plan);
+  return runKpiSql(store, await buildCostTotalsAuto(store, config, q));
 }
 
-/** The built query of cost totals: from the rollups when the window allows it, else `raw`. */
+/**
+ * The built query of cost totals: from the rollups when the window allows it, else
+ * `raw` (default: buildCostTotals). log_comment `kpi:cost_totals:rollups|mixed|raw`.
+ */
 export async function buildCostTotalsAuto(
   store: Store,
   config: Config,
   q: CostTotalsQuery,
-  raw: (store: Store, config: Config, q: CostTotalsQuery) => Promise<KpiSql>,
+  raw: (store: Store, config: Config, q: CostTotalsQuery) => Promise<KpiSql> = buildCostTotals,
 ): Promise<KpiSql> {
   checkDimensions(q.by ?? [], COST_DIMENSIONS);
   const plan = await planRollupRead(store, config, q);
-  if (plan.source === 'raw') return raw(store, config, { ...q, from: plan.window.from, to: plan.window.to });
+  if (plan.source === 'raw') return fromFacts(await raw(store, config, { ...q, from: plan.window.from, to: plan.window.to }), 'kpi:cost_totals');
   return buildCostTotalsFromRollups(store, config, q, plan);
 }

@@ -6,12 +6,12 @@
  */
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
-import { revenueMargin, type RevenueQuery, type RevenueRow } from '../kpi/revenue.js';
+import { buildRevenueMargin, type RevenueQuery, type RevenueRow } from '../kpi/revenue.js';
 import { checkDimensions, REQUEST_DIMENSIONS, type KpiResult } from '../kpi/unit-economics.js';
 import { runKpiSql, type KpiSql } from '../kpi/server-latency.js';
 import { assertAligned, planRollupRead, type RollupPlan } from './plan.js';
 import { requestParts } from './read-parts.js';
-import { ROLLUP_DIMENSIONS, rollupDimensions } from './unit-economics-from-rollups.js';
+import { fromFacts, ROLLUP_DIMENSIONS, rollupDimensions } from './unit-economics-from-rollups.js';
 
 /** REVENUE_KPIS over `req_parts`, same names and order. */
 const ROLLUP_REVENUE_KPIS = `
@@ -61,9 +61,23 @@ export async function revenueMarginFromRollups(store: Store, config: Config, q: 
 
 /** Revenue and margin from the rollups when the query allows it, else from the facts. */
 export async function revenueMarginAuto(store: Store, config: Config, q: RevenueQuery): Promise<KpiResult<RevenueRow>> {
+  return runKpiSql<RevenueRow>(store, await buildRevenueMarginAuto(store, config, q));
+}
+
+/**
+ * The built query (JSON or Arrow output) of revenue and margin: from the rollups when the
+ * query allows it, else `raw` (default: buildRevenueMargin). log_comment
+ * `kpi:revenue_margin:rollups|mixed|raw`.
+ */
+export async function buildRevenueMarginAuto(
+  store: Store,
+  config: Config,
+  q: RevenueQuery,
+  raw: (store: Store, config: Config, q: RevenueQuery) => Promise<KpiSql> = buildRevenueMargin,
+): Promise<KpiSql> {
   checkDimensions(q.by, Object.keys(REQUEST_DIMENSIONS));
-  if (!rollupDimensions(q.by)) return revenueMargin(store, config, q);
+  if (!rollupDimensions(q.by)) return fromFacts(await raw(store, config, q), 'kpi:revenue_margin');
   const plan = await planRollupRead(store, config, q, { days: !q.by.includes('hour') });
-  if (plan.source === 'raw') return revenueMargin(store, config, { ...q, from: plan.window.from, to: plan.window.to });
-  return revenueMarginFromRollups(store, config, q, plan);
+  if (plan.source === 'raw') return fromFacts(await raw(store, config, { ...q, from: plan.window.from, to: plan.window.to }), 'kpi:revenue_margin');
+  return buildRevenueMarginFromRollups(store, config, q, plan);
 }

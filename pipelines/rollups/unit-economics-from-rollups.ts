@@ -12,9 +12,9 @@
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
 import {
+  buildUnitEconomics,
   checkDimensions,
   REQUEST_DIMENSIONS,
-  unitEconomics,
   type KpiResult,
   type RequestDimension,
   type UnitEconomicsQuery,
@@ -126,26 +126,28 @@ export async function unitEconomicsFromRollups(store: Store, config: Config, q: 
 
 /** Unit economics from the rollups when the query allows it, else from the facts. */
 export async function unitEconomicsAuto(store: Store, config: Config, q: UnitEconomicsQuery): Promise<KpiResult<UnitEconomicsRow>> {
-  checkDimensions(q.by, Object.keys(REQUEST_DIMENSIONS));
-  if (!rollupDimensions(q.by)) return unitEconomics(store, config, q);
-  const plan = await planRollupRead(store, config, q, { days: !q.by.includes('hour') });
-  if (plan.source === 'raw') return unitEconomics(store, config, { ...q, from: plan.window.from, to: plan.window.to });
-  return unitEconomicsFromRollups(store, config, q, plan);
+  return runKpiSql<UnitEconomicsRow>(store, await buildUnitEconomicsAuto(store, config, q));
 }
 
 /**
  * The built query (JSON or Arrow output) of unit economics: from the rollups when the
- * query allows it, else `raw` (the raw builder, e.g. the API's buildUnitEconomics).
+ * query allows it, else `raw` (default: the raw builder, buildUnitEconomics). The
+ * query's log_comment names where it reads: `kpi:unit_economics:rollups|mixed|raw`.
  */
 export async function buildUnitEconomicsAuto(
   store: Store,
   config: Config,
   q: UnitEconomicsQuery,
-  raw: (store: Store, config: Config, q: UnitEconomicsQuery) => Promise<KpiSql>,
+  raw: (store: Store, config: Config, q: UnitEconomicsQuery) => Promise<KpiSql> = buildUnitEconomics,
 ): Promise<KpiSql> {
   checkDimensions(q.by, Object.keys(REQUEST_DIMENSIONS));
-  if (!rollupDimensions(q.by)) return raw(store, config, q);
+  if (!rollupDimensions(q.by)) return fromFacts(await raw(store, config, q), 'kpi:unit_economics');
   const plan = await planRollupRead(store, config, q, { days: !q.by.includes('hour') });
-  if (plan.source === 'raw') return raw(store, config, { ...q, from: plan.window.from, to: plan.window.to });
+  if (plan.source === 'raw') return fromFacts(await raw(store, config, { ...q, from: plan.window.from, to: plan.window.to }), 'kpi:unit_economics');
   return buildUnitEconomicsFromRollups(store, config, q, plan);
+}
+
+/** A raw builder's query, its log_comment saying that the auto path read the facts. */
+export function fromFacts(k: KpiSql, kpi: string): KpiSql {
+  return { ...k, clickhouse_settings: { ...k.clickhouse_settings, log_comment: `${kpi}:raw` } };
 }

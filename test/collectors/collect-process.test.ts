@@ -19,7 +19,7 @@ import { openStore } from '../../core/store/open-store.js';
 import { encodeJson, encodeProtobuf, genAiTraceRequest } from '../../bench/genai-spans.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const collectJs = join(root, 'dist/cli/commands/collect.js');
+const collectJs = join(root, 'dist/cli/main.js');
 let dir: string;
 let cfg: string;
 const children: ChildProcess[] = [];

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from '../../core/store/open-store.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const demo = join(root, 'dist/cli/commands/demo.js');
+const demo = join(root, 'dist/cli/main.js');
 let dir: string;
 const ports = ['--api-port', '0', '--otlp-port', '0', '--metrics-port', '0'];
 

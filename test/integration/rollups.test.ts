@@ -35,10 +35,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../core/store/open-store.js';
 import { migrate } from '../../core/schema/migrate.js';
 import { configSchema, type Config } from '../../core/config/schema.js';
-import { costTotals, unitEconomics, type RequestDimension } from '../../pipelines/kpi/unit-economics.js';
+import { buildCostTotals, buildUnitEconomics, costTotals, unitEconomics, type RequestDimension } from '../../pipelines/kpi/unit-economics.js';
 import { revenueMargin } from '../../pipelines/kpi/revenue.js';
 import { runKpiSql } from '../../pipelines/kpi/server-latency.js';
-import { buildCostTotals, buildUnitEconomics } from '../../pipelines/api/kpi-builds.js';
 import { BadRequestError } from '../../core/errors.js';
 import {
   buildCostTotalsAuto,

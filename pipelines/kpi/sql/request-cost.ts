@@ -24,7 +24,7 @@ export const REQUEST_DEPLOYMENT = `coalesce(
 /** CTEs `reqs`, `req_weighted`, `req_ranked`, `req_cost` (one row per request). */
 export const REQUEST_COST_CTES = `
   reqs AS (
-    SELECT ts, hour, end_ts, trace_id, span_id, parent_span_id, service, tenant, model, endpoint, server_address,
+    SELECT ts, hour, end_ts, trace_id, span_id, parent_span_id, service, tenant, model, request_model, endpoint, server_address,
       input_tokens, output_tokens, e2e_ms, ttft_ms, is_error, error_type, workflow_id,
       ${REQUEST_DEPLOYMENT} AS deployment,
       input_tokens + output_tokens AS req_tokens,

@@ -2,8 +2,19 @@
  * Revenue per request from the price book (KPIS.md "Revenue and margin"), as SQL.
  *
  * Price book: `prices.<model>` (input_usd_per_mtok, output_usd_per_mtok), overridden
- * for a tenant's plan by `tenants.<tenant>.prices.<model>`. The price is looked up by the
- * request's `model` (the response model, else the request model — as in llm_requests).
+ * for a tenant's plan by `tenants.<tenant>.prices.<model>`.
+ *
+ * Which model's price: KPIS.md "Inputs and how they join" names a request's model by
+ * `gen_ai.response.model`, else `gen_ai.request.model` (llm_requests keeps the first as
+ * `model` and the second as `request_model`). A server often answers with a more specific
+ * name than the one priced ("llama-3.1-70b-instruct-2024-07" for "llama-3.1-70b-instruct"),
+ * so when `model` has no price the request model's applies. The first price found, in
+ * this order, is the request's:
+ *   1. the tenant's plan for `model`;        2. the tenant's plan for `request_model`;
+ *   3. the price book for `model`;           4. the price book for `request_model`.
+ * A tenant's plan overrides the book (KPIS.md "tenant plans may override") under either
+ * name the request carries: a tenant whose plan prices the requested name is not charged
+ * the book price because the book also lists the served snapshot's name.
  *
  * Exact integer arithmetic, one rounding per request:
  * - a price in USD per million tokens is, per token, that many micro-dollars — or
@@ -84,16 +95,20 @@ export function priceParams(config: Config): PriceParams {
 }
 
 /** The columns REQUEST_REVENUE_CTE / REVENUE_COLUMNS add, in order. */
-export const REQUEST_REVENUE_COLUMNS = ['pb_tenant_idx', 'pb_model_idx', 'priced', 'price_in_pico', 'price_out_pico', 'billable', 'revenue_micro'] as const;
+export const REQUEST_REVENUE_COLUMNS = ['pb_tenant_resp_idx', 'pb_tenant_idx', 'pb_model_resp_idx', 'pb_model_idx', 'priced', 'price_in_pico', 'price_out_pico', 'billable', 'revenue_micro'] as const;
 
 /**
  * Select-list expressions adding the revenue columns to any relation that has
- * `tenant`, `model`, `input_tokens`, `output_tokens` and `is_error` (e.g. llm_requests
- * deduplicated, when the cost attribution is not needed).
+ * `tenant`, `model`, `request_model`, `input_tokens`, `output_tokens` and `is_error` (e.g.
+ * llm_requests deduplicated, when the cost attribution is not needed). `pb_tenant_idx` /
+ * `pb_model_idx` index the plan / book entry used (0: none), in the lookup order above.
  */
 export const REVENUE_COLUMNS = `
-      arrayFirstIndex((pb_t, pb_m) -> pb_t = tenant AND pb_m = model, ${pp('pb_tenants')}, ${pp('pb_tenant_models')}) AS pb_tenant_idx,
-      indexOf(${pp('pb_models')}, model) AS pb_model_idx,
+      arrayFirstIndex((pb_t, pb_m) -> pb_t = tenant AND pb_m = model, ${pp('pb_tenants')}, ${pp('pb_tenant_models')}) AS pb_tenant_resp_idx,
+      if(pb_tenant_resp_idx > 0 OR request_model = '', pb_tenant_resp_idx,
+         arrayFirstIndex((pb_t, pb_m) -> pb_t = tenant AND pb_m = request_model, ${pp('pb_tenants')}, ${pp('pb_tenant_models')})) AS pb_tenant_idx,
+      indexOf(${pp('pb_models')}, model) AS pb_model_resp_idx,
+      if(pb_model_resp_idx > 0 OR request_model = '', pb_model_resp_idx, indexOf(${pp('pb_models')}, request_model)) AS pb_model_idx,
       toUInt8(pb_tenant_idx > 0 OR pb_model_idx > 0) AS priced,
       toUInt64(multiIf(pb_tenant_idx > 0, arrayElement(${pp('pb_tenant_in_pico')}, pb_tenant_idx),
                        pb_model_idx > 0, arrayElement(${pp('pb_in_pico')}, pb_model_idx), 0)) AS price_in_pico,
