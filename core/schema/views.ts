@@ -120,7 +120,8 @@ function viewDefs(s: ViewSettings): ViewDef[] {
       select: `
     SELECT
       Timestamp AS ts,
-      Timestamp + toIntervalNanosecond(Duration) AS end_ts,
+      -- an unfinished root (Duration wrapped: see llm_requests_mv) ends, for ordering, where it starts
+      if(${DURATION_VALID}, Timestamp + toIntervalNanosecond(Duration), Timestamp) AS end_ts,
       TraceId AS trace_id,
       SpanId AS span_id,
       ${attr('workflow.id')} AS workflow_id,

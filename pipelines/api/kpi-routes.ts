@@ -14,7 +14,7 @@ import type { Store } from '../../core/store/open-store.js';
 import { REQUEST_DIMENSION_NAMES, type KpiResult } from '../kpi/unit-economics.js';
 import { buildServerLatency, serverLatency, type KpiSql } from '../kpi/server-latency.js';
 import { buildGoodput, buildSlo, goodput, slo } from '../kpi/slo.js';
-import { WORKFLOW_DIMENSION_NAMES, workflowKpis, workflowList, workflowRequests } from '../kpi/workflows.js';
+import { buildWorkflowKpis, WORKFLOW_DIMENSION_NAMES, workflowKpis, workflowList, workflowRequests } from '../kpi/workflows.js';
 import { buildRevenuePerGpu, REVENUE_PER_GPU_DIMENSIONS, revenuePerGpu, revenueScenarioSchema } from '../kpi/revenue-per-gpu.js';
 import { buildReconciliation, meteringReconciliation, RECONCILIATION_DIMENSIONS } from '../kpi/reconciliation.js';
 import { buildTenantQuotas, tenantQuotas } from '../kpi/quotas.js';
@@ -120,6 +120,7 @@ export const KPI_ROUTES: readonly KpiRoute[] = [
     scope: 'tenant',
     params: windowed({ by: byParam(WORKFLOW_DIMENSION_NAMES, ['workflow']) }),
     json: (s, c, p, tenant) => workflowKpis(s, c, { ...p, tenant }),
+    build: (s, c, p, tenant) => buildWorkflowKpis(s, c, { ...p, tenant }),
   }),
   route({
     path: '/api/v1/workflows/list',

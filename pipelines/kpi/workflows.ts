@@ -35,6 +35,7 @@ import type { Store } from '../../core/store/open-store.js';
 import { inventoryParams } from './inventory.js';
 import { DEPLOYMENT_HOURLY_CTE, FROM, GPU_HOURLY_CTES, TO } from './sql/gpu-hours.js';
 import { REQUEST_COST_CTES } from './sql/request-cost.js';
+import { runKpiSql, type KpiSql } from './server-latency.js';
 import { checkDimensions, type KpiResult } from './unit-economics.js';
 import { resolveWindow, windowJson, windowParams, type WindowQuery } from './window.js';
 
@@ -43,19 +44,22 @@ export const UNKNOWN_WORKFLOW = 'unknown';
 
 /**
  * CTEs `wf_window_spans`, `wf_roots_raw`, `wf_trace`, `wf_requests` (req_cost + `wf`),
- * `wf_roots`, `wf_req_agg`, `wf_root_agg`, `wf_rows` (one row per workflow). Needs
+ * `wf_items`, `wf_agg`, `wf_rows` (one row per workflow). Needs
  * GPU_HOURLY_CTES, DEPLOYMENT_HOURLY_CTE and REQUEST_COST_CTES, and the window parameters.
  *
  * wf_rows columns: workflow_id, workflow (name), tenant, outcome, success (Bool),
  * attempts, wf_requests, wf_input_tokens, wf_output_tokens, wf_tokens, wf_errors,
  * wf_cost_micro, started_at, ended_at (DateTime64(3)).
  *
- * Cost of evaluation: ClickHouse inlines a CTE at every reference, so `reqs` / `req_cost`
- * (deduplication, deployment lookup, attribution windows) are referenced once, by
- * `wf_requests`. What only needs the window's trace ids and span workflow ids (which
- * roots to read, each trace's workflow) reads them from `wf_window_spans`, a plain scan
- * of llm_requests over the window: the same sets as `reqs` (`IN` and `max` ignore the
- * duplicates `reqs` removes), at a fraction of its cost.
+ * Cost of evaluation: ClickHouse inlines a CTE at every reference, so each expensive one
+ * is referenced once on any path: `wf_rows` reads `req_cost` (deduplication, deployment
+ * lookup, attribution windows) and `wf_roots_raw` (root selection) once each, through
+ * `wf_items`, which derives each trace's workflow (as `wf_trace`) by a window over the
+ * trace's requests and roots, and `wf_agg` aggregates both kinds per workflow in one
+ * GROUP BY. What only needs the window's trace ids and span workflow ids (which roots to
+ * read; `wf_trace`, for the drill-down and the request export) reads them from
+ * `wf_window_spans`, a plain scan of llm_requests over the window: the same sets as
+ * `reqs` (`IN` and `max` ignore the duplicates `reqs` removes), at a fraction of its cost.
  */
 export const WORKFLOW_CTES = `
   wf_window_spans AS (
@@ -88,66 +92,72 @@ export const WORKFLOW_CTES = `
     GROUP BY trace_id
   ),
   wf_requests AS (
+    -- the drill-down's rows (workflowRequests); the aggregates below do not read it
     SELECT r.*, coalesce(nullIf(r.workflow_id, ''), t.trace_wf) AS wf
     FROM req_cost AS r
     INNER JOIN wf_trace AS t ON t.trace_id = r.trace_id
   ),
-  wf_roots AS (
-    SELECT o.*, coalesce(nullIf(o.workflow_id, ''), t.trace_wf) AS wf
-    FROM wf_roots_raw AS o
-    INNER JOIN wf_trace AS t ON t.trace_id = o.trace_id
+  wf_items AS (
+    -- requests (req_cost, its one reference) and roots (wf_roots_raw, likewise) in one
+    -- stream; each trace's workflow as wf_trace, by a window over the trace's items
+    SELECT *,
+      coalesce(nullIf(own_wf, ''), nullIf(max(if(is_request, '', own_wf)) OVER tr, ''), nullIf(max(if(is_request, own_wf, '')) OVER tr, ''), trace_id) AS wf
+    FROM (
+      SELECT toUInt8(1) AS is_request, trace_id, span_id, workflow_id AS own_wf, ts, end_ts, tenant, is_error,
+        input_tokens, output_tokens, cost_micro, '' AS workflow_name, '' AS outcome
+      FROM req_cost
+      UNION ALL
+      SELECT toUInt8(0), trace_id, span_id, workflow_id, ts, end_ts, tenant, is_error,
+        toUInt64(0), toUInt64(0), toInt64(0), workflow_name, outcome
+      FROM wf_roots_raw
+    )
+    WINDOW tr AS (PARTITION BY trace_id)
   ),
-  wf_req_agg AS (
+  wf_agg AS (
     SELECT wf,
-      count() AS q_requests,
-      sum(input_tokens) AS q_input_tokens,
-      sum(output_tokens) AS q_output_tokens,
-      countIf(is_error) AS q_errors,
-      sum(cost_micro) AS q_cost_micro,
-      argMin(tenant, (ts, trace_id, span_id)) AS q_tenant,
-      argMax(is_error, (end_ts, trace_id, span_id)) AS q_last_error,
-      min(ts) AS q_start,
-      max(end_ts) AS q_end,
-      groupUniqArray(trace_id) AS q_traces
-    FROM wf_requests
-    GROUP BY wf
-  ),
-  wf_root_agg AS (
-    SELECT wf,
-      count() AS o_roots,
-      argMax(workflow_name, (end_ts, trace_id)) AS o_name,
-      argMax(outcome, (end_ts, trace_id)) AS o_outcome,
-      argMax(is_error, (end_ts, trace_id)) AS o_error,
-      argMaxIf(tenant, (end_ts, trace_id), tenant != '') AS o_tenant,
-      min(ts) AS o_start,
-      max(end_ts) AS o_end,
-      groupUniqArray(trace_id) AS o_traces
-    FROM wf_roots
+      countIf(is_request) AS q_requests,
+      sumIf(input_tokens, is_request) AS q_input_tokens,
+      sumIf(output_tokens, is_request) AS q_output_tokens,
+      countIf(is_request AND is_error) AS q_errors,
+      sumIf(cost_micro, is_request) AS q_cost_micro,
+      argMinIf(tenant, (ts, trace_id, span_id), is_request) AS q_tenant,
+      argMaxIf(is_error, (end_ts, trace_id, span_id), is_request) AS q_last_error,
+      minIf(ts, is_request) AS q_start,
+      maxIf(end_ts, is_request) AS q_end,
+      groupUniqArrayIf(trace_id, is_request) AS q_traces,
+      countIf(NOT is_request) AS o_roots,
+      argMaxIf(workflow_name, (end_ts, trace_id), NOT is_request) AS o_name,
+      argMaxIf(outcome, (end_ts, trace_id), NOT is_request) AS o_outcome,
+      argMaxIf(is_error, (end_ts, trace_id), NOT is_request) AS o_error,
+      argMaxIf(tenant, (end_ts, trace_id), NOT is_request AND tenant != '') AS o_tenant,
+      minIf(ts, NOT is_request) AS o_start,
+      maxIf(end_ts, NOT is_request) AS o_end,
+      groupUniqArrayIf(trace_id, NOT is_request) AS o_traces
+    FROM wf_items
     GROUP BY wf
   ),
   wf_rows AS (
     SELECT
-      if(q.wf != '', q.wf, o.wf) AS workflow_id,
-      o.o_roots > 0 AS has_root,
-      q.q_requests > 0 AS has_requests,
-      if(has_root, o.o_name, '${UNKNOWN_WORKFLOW}') AS workflow,
-      if(has_root AND o.o_tenant != '', o.o_tenant, q.q_tenant) AS tenant,
-      if(has_root, o.o_outcome, '') AS outcome_attribute,
-      if(has_root, o.o_error, q.q_last_error) AS decided_error,
+      a.wf AS workflow_id,
+      a.o_roots > 0 AS has_root,
+      a.q_requests > 0 AS has_requests,
+      if(has_root, a.o_name, '${UNKNOWN_WORKFLOW}') AS workflow,
+      if(has_root AND a.o_tenant != '', a.o_tenant, a.q_tenant) AS tenant,
+      if(has_root, a.o_outcome, '') AS outcome_attribute,
+      if(has_root, a.o_error, a.q_last_error) AS decided_error,
       toBool(if(outcome_attribute != '', lower(outcome_attribute) = 'success', NOT decided_error)) AS success,
       if(outcome_attribute != '', outcome_attribute, if(decided_error, 'error', 'ok')) AS outcome,
-      length(arrayDistinct(arrayConcat(q.q_traces, o.o_traces))) AS attempts,
-      q.q_requests AS wf_requests,
-      q.q_input_tokens AS wf_input_tokens,
-      q.q_output_tokens AS wf_output_tokens,
-      q.q_input_tokens + q.q_output_tokens AS wf_tokens,
-      q.q_errors AS wf_errors,
-      q.q_cost_micro AS wf_cost_micro,
-      toDateTime64(multiIf(has_root AND has_requests, least(o.o_start, q.q_start), has_root, o.o_start, q.q_start), 3, 'UTC') AS started_at,
-      toDateTime64(multiIf(has_root AND has_requests, greatest(o.o_end, q.q_end), has_root, o.o_end, q.q_end), 3, 'UTC') AS ended_at
-    FROM wf_req_agg AS q
-    -- join_use_nulls stays 0: the side without the workflow gives defaults ('' / 0 / [])
-    FULL OUTER JOIN wf_root_agg AS o ON q.wf = o.wf
+      length(arrayDistinct(arrayConcat(a.q_traces, a.o_traces))) AS attempts,
+      a.q_requests AS wf_requests,
+      a.q_input_tokens AS wf_input_tokens,
+      a.q_output_tokens AS wf_output_tokens,
+      a.q_input_tokens + a.q_output_tokens AS wf_tokens,
+      a.q_errors AS wf_errors,
+      a.q_cost_micro AS wf_cost_micro,
+      toDateTime64(multiIf(has_root AND has_requests, least(a.o_start, a.q_start), has_root, a.o_start, a.q_start), 3, 'UTC') AS started_at,
+      toDateTime64(multiIf(has_root AND has_requests, greatest(a.o_end, a.q_end), has_root, a.o_end, a.q_end), 3, 'UTC') AS ended_at
+    -- a workflow without requests (or without roots) has the -If aggregates' defaults there ('' / 0 / [])
+    FROM wf_agg AS a
   )`;
 
 /** Workflow dimensions → columns of wf_rows. A fixed map: never SQL from input. */
@@ -194,9 +204,11 @@ function withCtes(select: string): string {
  * workflow_cost_usd, cost_per_successful_workflow_usd (Σ cost of all workflows, failed
  * too, / successful ones; null when none succeeded), wasted_cost_usd (cost of failed
  * workflows), tokens_per_workflow_p50/p95 (exact: the element at ⌊level × n⌋ of the
- * sorted token counts), requests, tokens.
+ * sorted token counts), requests, tokens. One SQL query (for JSON and Arrow); ungrouped
+ * over a window with no workflow it returns no row (`HAVING workflows > 0`: without it
+ * ClickHouse returns one row of zeros).
  */
-export async function workflowKpis(store: Store, config: Config, q: WorkflowKpiQuery): Promise<KpiResult<WorkflowKpiRow>> {
+export async function buildWorkflowKpis(store: Store, config: Config, q: WorkflowKpiQuery): Promise<KpiSql> {
   checkDimensions(q.by, WORKFLOW_DIMENSION_NAMES);
   const window = await resolveWindow(store, q);
   const dims = q.by.map((d) => `${WORKFLOW_DIMENSIONS[d]} AS ${d}`);
@@ -204,17 +216,17 @@ export async function workflowKpis(store: Store, config: Config, q: WorkflowKpiQ
     SELECT ${[...dims, WORKFLOW_KPIS].join(',\n    ')}
     FROM wf_rows
     ${q.tenant !== undefined ? 'WHERE tenant = {tenant:String}' : ''}
-    ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : ''}`);
-  const rs = await store.client.query({
+    ${q.by.length ? `GROUP BY ${q.by.join(', ')} ORDER BY ${q.by.join(', ')}` : 'HAVING workflows > 0'}`);
+  return {
+    window,
     query,
     query_params: { ...inventoryParams(config), ...windowParams(window), tenant: q.tenant ?? '' },
-    format: 'JSONEachRow',
     clickhouse_settings: { log_comment: 'kpi:workflows', ...SETTINGS },
-  });
-  let rows = await rs.json<WorkflowKpiRow>();
-  // Ungrouped over a window with no workflow, ClickHouse still returns one row of zeros.
-  if (q.by.length === 0 && rows.length === 1 && rows[0]!.workflows === 0) rows = [];
-  return { window: windowJson(window), rows };
+  };
+}
+
+export async function workflowKpis(store: Store, config: Config, q: WorkflowKpiQuery): Promise<KpiResult<WorkflowKpiRow>> {
+  return runKpiSql<WorkflowKpiRow>(store, await buildWorkflowKpis(store, config, q));
 }
 
 export interface WorkflowListQuery extends WindowQuery {

@@ -76,7 +76,7 @@ const PREPARED = LATENCIES.map((l) => {
 const HELPERS = [...LATENCIES.flatMap((l) => [`h_${l}`, `v_${l}`, `c_${l}`, `m_${l}`]), 'n_ttft_ms', 'n_tpot_ms'].join(', ');
 
 const QUANTILES = LATENCIES.flatMap((l) =>
-  LEVELS.map(([name, q]) => `if(${l === 'e2e_ms' ? 'requests' : `n_${l}`} = 0, NULL, ${histogramQuantile(`v_${l}`, `c_${l}`, `m_${l}`, q)}) AS ${l}_${name}`),
+  LEVELS.map(([name, q]) => `if(${l === 'e2e_ms' ? `m_${l}` : `n_${l}`} = 0, NULL, ${histogramQuantile(`v_${l}`, `c_${l}`, `m_${l}`, q)}) AS ${l}_${name}`),
 ).join(',\n    ');
 
 /** Whether a query can be read from the rollups at all (the data decides the rest: plan.ts). */

@@ -74,8 +74,8 @@ async function arrow(path: string, key = ADMIN): Promise<{ headers: Headers; row
   const res = await get(path, key, ARROW);
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   expect(res.headers.get('content-type')).toBe(ARROW);
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  const rows = bytes.length === 0 ? [] : tableFromIPC(bytes).toArray().map((r) =>
+  // no rows is still a stream: the schema and its end marker
+  const rows = tableFromIPC(new Uint8Array(await res.arrayBuffer())).toArray().map((r) =>
     Object.fromEntries(Object.entries(r.toJSON() as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
   );
   return { headers: res.headers, rows };
@@ -122,7 +122,14 @@ describe('Arrow equals JSON: reconciliation, quotas, gpu-usage, revenue-per-gpu'
       ['node-a', 2, 10500, 8.24],
       ['node-b', 2, 4000, 16.39],
     ]);
-    await sameRows(`/api/v1/gpu-usage?by=gpu_type,hour&${W}`);
+    // per gpu_type and hour: B200 = llama-8b's GPU (4.12 USD/h) + the unassigned one (4.075), tokens of 8b at 10 only;
+    // H100 = llama-70b's two GPUs (2 × 2.06), tokens a + b + c at 10, d + e at 11
+    expect((await sameRows(`/api/v1/gpu-usage?by=gpu_type,hour&${W}`)).map((r) => [r.gpu_type, r.hour, r.gpus, r.cost_usd, r.tokens])).toEqual([
+      ['B200', '2026-11-23T10:00:00Z', 2, 8.195, 4000],
+      ['B200', '2026-11-23T11:00:00Z', 2, 8.195, 0],
+      ['H100', '2026-11-23T10:00:00Z', 2, 4.12, 7500],
+      ['H100', '2026-11-23T11:00:00Z', 2, 4.12, 3000],
+    ]);
     expect((await sameRows(`/api/v1/gpu-usage?by=&${W}`)).map((r) => [r.gpus, r.cost_usd])).toEqual([[4, 24.63]]);
     expect(await sameRows(`/api/v1/gpu-usage?by=&${EMPTY}`)).toEqual([]);
   });

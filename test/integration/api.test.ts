@@ -166,6 +166,8 @@ describe('Apache Arrow output, produced by ClickHouse', () => {
       '/api/v1/slo',
       '/api/v1/goodput?by=tenant,model',
       '/api/v1/server-latency?by=model,instance',
+      '/api/v1/workflows?by=workflow,tenant',
+      '/api/v1/workflows?by=',
     ]) {
       const j = await json(path);
       const a = await arrow(path);
@@ -183,9 +185,9 @@ describe('Apache Arrow output, produced by ClickHouse', () => {
   });
 
   it('a KPI without a built query, or an unknown media type: 406 with the reason', async () => {
-    const w = await get('/api/v1/workflows', ADMIN, ARROW);
+    const w = await get('/api/v1/workflows/list', ADMIN, ARROW);
     expect(w.status).toBe(406);
-    expect(await w.json()).toEqual({ error: '/api/v1/workflows answers application/json only (no Arrow output yet)' });
+    expect(await w.json()).toEqual({ error: '/api/v1/workflows/list answers application/json only (no Arrow output yet)' });
     const csv = await get('/api/v1/slo', ADMIN, 'text/csv');
     expect(csv.status).toBe(406);
     expect(await csv.json()).toEqual({ error: `/api/v1/slo answers application/json or ${ARROW}` });

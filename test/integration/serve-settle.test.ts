@@ -45,8 +45,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('rollups.settle_interval_s', () => {
   it('is a positive integer: other values name the key', () => {
     for (const [value, reason] of [
-      ['0', 'Too small: expected number to be >0'],
-      ['1.5', 'Invalid input: expected int, received number'],
+      ['0', 'Too small: expected number to be >0, got 0'],
+      ['1.5', 'expected int, got 1.5'],
     ] as const) {
       const bad = join(dir, `bad-${value}.yaml`);
       writeFileSync(bad, `rollups: { settle_interval_s: ${value} }\n`);
@@ -56,7 +56,7 @@ describe('rollups.settle_interval_s', () => {
     }
   });
 
-  it('serve settles the rollups while it runs, and stops settling on SIGTERM', async () => {
+  it('serve settles the rollups while it runs, and exits cleanly on SIGTERM', async () => {
     expect(json(cli(cfg, 'rollups', 'status', '--format', 'json')).rows[0]).toMatchObject({ settled_hours: 0 });
     const server = spawn(process.execPath, [bin, 'serve'], { cwd: dir, env: { ...process.env, TOKEN_FACTORY_CONFIG: cfg }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

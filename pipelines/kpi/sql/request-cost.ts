@@ -19,6 +19,7 @@ import { FROM, TO } from './gpu-hours.js';
 export const REQUEST_DEPLOYMENT = `coalesce(
       nullIf(transform(server_address, ${p('inv_endpoint_keys')}, ${p('inv_endpoint_deps')}, ''), ''),
       nullIf(transform(model, ${p('inv_model_keys')}, ${p('inv_model_deps')}, ''), ''),
+      nullIf(transform(request_model, ${p('inv_model_keys')}, ${p('inv_model_deps')}, ''), ''),
       '${UNASSIGNED}')`;
 
 /** CTEs `reqs`, `req_weighted`, `req_ranked`, `req_cost` (one row per request). */
