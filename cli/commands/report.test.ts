@@ -24,8 +24,7 @@ import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { openStore } from '../../core/store/open-store.js';
 import { migrate } from '../../core/schema/migrate.js';
-import { StagedLoad } from '../../collectors/writer/staged-load.js';
-import { decodeFile } from '../../collectors/ingest/ingest-files.js';
+import { loadFactoryFixture } from '../../test/fixtures/factory/load-fixture.js';
 import { settleRollups } from '../../pipelines/rollups/index.js';
 import { registerReport } from './report.js';
 
@@ -50,12 +49,7 @@ beforeAll(async () => {
   writeFileSync(cfg, `store: { path: ${JSON.stringify(join(dir, 'data'))} }\n${readFileSync(fixture('token-factory.yaml'), 'utf8')}`);
   config = loadConfig({ file: cfg, env: {} }).config;
   await withTestStore(async (store) => {
-    for (const f of ['gateway-spans.json', 'dcgm-exporter.prom']) {
-      const l = new StagedLoad(store);
-      await l.add(decodeFile(fixture(f), readFileSync(fixture(f)), {}));
-      await l.commit();
-      await l.dispose();
-    }
+    await loadFactoryFixture(store);
   });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

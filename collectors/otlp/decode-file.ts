@@ -6,7 +6,7 @@
  */
 import { DecodeError } from '../../core/errors.js';
 import { RAW_TABLES, emptyRawRows, type RawRows } from '../../core/schema/otel-rows.js';
-import { decodeOtlp, type DecodeOtlpOptions, type OtlpSignal } from './decode-otlp.js';
+import { decodeOtlp, type DecodeOtlpOptions } from './decode-otlp.js';
 import { jsonErrorOffset } from './json-syntax.js';
 
 export type { OtlpSignal } from './decode-otlp.js';

@@ -42,7 +42,7 @@
 import type { Config } from '../../core/config/schema.js';
 import type { Store } from '../../core/store/open-store.js';
 import { inventoryParams } from './inventory.js';
-import { DEPLOYMENT_HOURLY_CTE, FROM, GPU_HOURLY_CTES, TO } from './sql/gpu-hours.js';
+import { DEPLOYMENT_HOURLY_CTE, GPU_HOURLY_CTES, TO } from './sql/gpu-hours.js';
 import { REQUEST_COST_CTES } from './sql/request-cost.js';
 import { runKpiSql, type KpiSql } from './server-latency.js';
 import { checkDimensions, REQUEST_DIMENSION_NAMES, REQUEST_DIMENSIONS, type KpiResult, type RequestDimension } from './unit-economics.js';

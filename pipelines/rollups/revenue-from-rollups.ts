@@ -11,7 +11,7 @@ import { checkDimensions, REQUEST_DIMENSIONS, type KpiResult } from '../kpi/unit
 import { runKpiSql, type KpiSql } from '../kpi/server-latency.js';
 import { assertAligned, planRollupRead, type RollupPlan } from './plan.js';
 import { requestParts } from './read-parts.js';
-import { fromFacts, ROLLUP_DIMENSIONS, rollupDimensions } from './unit-economics-from-rollups.js';
+import { buildRequestKpiAuto, ROLLUP_DIMENSIONS } from './unit-economics-from-rollups.js';
 
 /** REVENUE_KPIS over `req_parts`, same names and order. */
 const ROLLUP_REVENUE_KPIS = `
@@ -75,9 +75,5 @@ export async function buildRevenueMarginAuto(
   q: RevenueQuery,
   raw: (store: Store, config: Config, q: RevenueQuery) => Promise<KpiSql> = buildRevenueMargin,
 ): Promise<KpiSql> {
-  checkDimensions(q.by, Object.keys(REQUEST_DIMENSIONS));
-  if (!rollupDimensions(q.by)) return fromFacts(await raw(store, config, q), 'kpi:revenue_margin');
-  const plan = await planRollupRead(store, config, q, { days: !q.by.includes('hour') });
-  if (plan.source === 'raw') return fromFacts(await raw(store, config, { ...q, from: plan.window.from, to: plan.window.to }), 'kpi:revenue_margin');
-  return buildRevenueMarginFromRollups(store, config, q, plan);
+  return buildRequestKpiAuto(store, config, q, 'kpi:revenue_margin', raw, buildRevenueMarginFromRollups);
 }

@@ -140,11 +140,29 @@ export async function buildUnitEconomicsAuto(
   q: UnitEconomicsQuery,
   raw: (store: Store, config: Config, q: UnitEconomicsQuery) => Promise<KpiSql> = buildUnitEconomics,
 ): Promise<KpiSql> {
+  return buildRequestKpiAuto(store, config, q, 'kpi:unit_economics', raw, buildUnitEconomicsFromRollups);
+}
+
+type Builder<Q> = (store: Store, config: Config, q: Q) => Promise<KpiSql>;
+
+/**
+ * The choice of every request-side KPI with a rollup reading (unit economics, revenue):
+ * the rollups (and the facts for unsettled hours) when every dimension is in the rollup
+ * key and the window is hour-aligned, else the raw builder over the same window.
+ */
+export async function buildRequestKpiAuto<Q extends UnitEconomicsQuery>(
+  store: Store,
+  config: Config,
+  q: Q,
+  kpi: string,
+  raw: Builder<Q>,
+  fromRollups: (store: Store, config: Config, q: Q, plan: RollupPlan) => Promise<KpiSql>,
+): Promise<KpiSql> {
   checkDimensions(q.by, Object.keys(REQUEST_DIMENSIONS));
-  if (!rollupDimensions(q.by)) return fromFacts(await raw(store, config, q), 'kpi:unit_economics');
+  if (!rollupDimensions(q.by)) return fromFacts(await raw(store, config, q), kpi);
   const plan = await planRollupRead(store, config, q, { days: !q.by.includes('hour') });
-  if (plan.source === 'raw') return fromFacts(await raw(store, config, { ...q, from: plan.window.from, to: plan.window.to }), 'kpi:unit_economics');
-  return buildUnitEconomicsFromRollups(store, config, q, plan);
+  if (plan.source === 'raw') return fromFacts(await raw(store, config, { ...q, from: plan.window.from, to: plan.window.to }), kpi);
+  return fromRollups(store, config, q, plan);
 }
 
 /** A raw builder's query, its log_comment saying that the auto path read the facts. */

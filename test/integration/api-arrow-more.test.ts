@@ -17,8 +17,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { openStore, type Store } from '../../core/store/open-store.js';
 import { migrate } from '../../core/schema/migrate.js';
 import { configSchema, type Config } from '../../core/config/schema.js';
-import { StagedLoad } from '../../collectors/writer/staged-load.js';
-import { decodeFile } from '../../collectors/ingest/ingest-files.js';
+import { loadFactoryFixture } from '../fixtures/factory/load-fixture.js';
 import { createApi, listen } from '../../pipelines/api/server.js';
 
 const fixture = (f: string) => fileURLToPath(new URL(`../fixtures/factory/${f}`, import.meta.url));
@@ -37,12 +36,7 @@ beforeAll(async () => {
   config = configSchema.parse({ ...yaml, api: { port: 0, keys: [{ key: ADMIN }, { key: ACME, tenant: 'acme' }] } });
   store = await openStore({ kind: 'embedded', path: ':memory:' }, { command: 'test' });
   await migrate(store, { views: config.attribution });
-  for (const f of ['gateway-spans.json', 'dcgm-exporter.prom']) {
-    const l = new StagedLoad(store);
-    await l.add(decodeFile(fixture(f), readFileSync(fixture(f)), {}));
-    await l.commit();
-    await l.dispose();
-  }
+  await loadFactoryFixture(store);
   const series = { service: 'vllm-70b', instance: 'vllm-70b.factory.svc:8000', server_kind: 'vllm', model: 'meta-llama/Llama-3.1-70B-Instruct', attributes: {} };
   const counter = (metric: string, values: [string, number][]) => values.map(([ts, value]) => ({ ...series, ts, metric, value }));
   await store.client.insert({

@@ -36,8 +36,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { openStore, type Store } from '../../core/store/open-store.js';
 import { migrate } from '../../core/schema/migrate.js';
 import { configSchema, type Config } from '../../core/config/schema.js';
-import { StagedLoad } from '../../collectors/writer/staged-load.js';
-import { decodeFile } from '../../collectors/ingest/ingest-files.js';
+import { loadFactoryFixture } from '../fixtures/factory/load-fixture.js';
 import { createApi, listen } from '../../pipelines/api/server.js';
 import { costTotals, unitEconomics, type RequestDimension } from '../../pipelines/kpi/unit-economics.js';
 import { revenueMargin } from '../../pipelines/kpi/revenue.js';
@@ -71,12 +70,7 @@ beforeAll(async () => {
   config = configSchema.parse({ ...yaml, api: { port: 0, keys: [{ key: ADMIN }, { key: GLOBEX, tenant: 'globex' }] } });
   store = await openStore({ kind: 'embedded', path: ':memory:' }, { command: 'test' });
   await migrate(store, { views: config.attribution });
-  for (const f of ['gateway-spans.json', 'dcgm-exporter.prom']) {
-    const l = new StagedLoad(store);
-    await l.add(decodeFile(fixture(f), readFileSync(fixture(f)), {}));
-    await l.commit();
-    await l.dispose();
-  }
+  await loadFactoryFixture(store);
   // marks of the load are covered at once (the default 30 s margin would leave them dirty)
   await settleRollups(store, config, { marginS: 0 });
   ({ server, url: base } = await listen(createApi(store, config), '127.0.0.1', 0));

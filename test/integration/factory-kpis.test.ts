@@ -29,14 +29,12 @@
  *   Σ requests 12.36 + idle 4.12 + unassigned 8.15 = 24.63 = Σ GPU cost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openStore, type Store } from '../../core/store/open-store.js';
 import { migrate } from '../../core/schema/migrate.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
-import { StagedLoad } from '../../collectors/writer/staged-load.js';
-import { decodeFile } from '../../collectors/ingest/ingest-files.js';
+import { loadFactoryFixture } from '../fixtures/factory/load-fixture.js';
 import { costTotals, gpuCostMicro, unitEconomics } from '../../pipelines/kpi/unit-economics.js';
 import { gpuUsage } from '../../pipelines/kpi/gpu-usage.js';
 
@@ -51,12 +49,7 @@ beforeAll(async () => {
   config = loadConfig({ file: fixture('token-factory.yaml'), env: {} }).config;
   store = await openStore({ kind: 'embedded', path: ':memory:' }, { command: 'test' });
   await migrate(store, { views: config.attribution });
-  for (const f of ['gateway-spans.json', 'dcgm-exporter.prom']) {
-    const l = new StagedLoad(store);
-    await l.add(decodeFile(fixture(f), readFileSync(fixture(f)), {}));
-    await l.commit();
-    await l.dispose();
-  }
+  await loadFactoryFixture(store);
 });
 afterAll(() => store.close());
 
