@@ -48,6 +48,7 @@ import {
   settleRollups,
   unitEconomicsFromRollups,
 } from '../../pipelines/rollups/index.js';
+import { expectRollupAgreement } from '../helpers/rollup-agreement.js';
 
 const fixture = (f: string) => fileURLToPath(new URL(`../fixtures/factory/${f}`, import.meta.url));
 const ADMIN = 'admin-key-0123456789';
@@ -98,29 +99,7 @@ async function arrow(path: string, key = ADMIN): Promise<Rows> {
   return table.toArray().map((r) => Object.fromEntries(Object.entries(r.toJSON() as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
 }
 
-const QUANTILE = /_p(50|90|95|99)$/;
-/** KPIs computed from float shares (GPU-hours, energy): equal up to summation order. */
-const FLOAT_SUMS = new Set(['gpu_hours', 'energy_kwh', 'tokens_per_gpu_hour', 'output_tokens_per_gpu_hour', 'tokens_per_kwh', 'energy_kwh_per_mtok']);
-
-/** Same rows, keys and order; counts, tokens and micro-dollar sums exactly; float shares to 1e-9; quantiles within 2 %. Returns how many quantiles differ from the raw ones. */
-function expectAgreement(raw: Rows, rolled: Rows): number {
-  expect(rolled.length).toBe(raw.length);
-  let differ = 0;
-  raw.forEach((r, i) => {
-    const o = rolled[i]!;
-    expect(Object.keys(o)).toEqual(Object.keys(r));
-    for (const [k, v] of Object.entries(r)) {
-      const got = o[k];
-      if (v === null || typeof v !== 'number') expect([k, got]).toEqual([k, v]);
-      else if (QUANTILE.test(k)) {
-        expect(Math.abs((got as number) - v), `${k}: ${got} vs exact ${v}`).toBeLessThanOrEqual(0.02 * Math.abs(v));
-        if (got !== v) differ++;
-      } else if (FLOAT_SUMS.has(k)) expect(got, k).toBeCloseTo(v, 9 - Math.ceil(Math.log10(Math.abs(v) + 1)));
-      else expect([k, got]).toEqual([k, v]);
-    }
-  });
-  return differ;
-}
+const expectAgreement = (raw: Record<string, unknown>[], rolled: Record<string, unknown>[]): number => expectRollupAgreement(raw, rolled).differ;
 
 describe('after a settle, the API reads the rollups', () => {
   it('the window is held by the rollups alone; the built queries say so', async () => {

@@ -52,6 +52,7 @@ import {
   unitEconomicsFromRollups,
 } from '../../pipelines/rollups/index.js';
 import { bucketKey, bucketValue, histogramColumns, histogramMerge, histogramPrepared, histogramQuantile, LATENCY_GAMMA } from '../../pipelines/rollups/latency-histogram.js';
+import { expectRollupAgreement } from '../helpers/rollup-agreement.js';
 
 const M70 = 'meta/llama-3.1-70b-instruct';
 const M8 = 'meta/llama-3.1-8b-instruct';
@@ -140,34 +141,7 @@ beforeAll(async () => {
 });
 afterAll(() => store.close());
 
-const QUANTILE = /_p(50|90|95|99)$/;
-/** KPIs computed from float shares (GPU-hours, energy): equal up to summation order. */
-const FLOAT_SUMS = new Set(['gpu_hours', 'energy_kwh', 'tokens_per_gpu_hour', 'output_tokens_per_gpu_hour', 'tokens_per_kwh', 'energy_kwh_per_mtok']);
-
-/**
- * Rollup rows against raw rows: same rows, keys and order; dimensions, counts, tokens and
- * micro-dollar sums exactly equal; float shares to 1e-9 relative; quantiles within 2 %.
- */
-function expectAgreement(raw: Record<string, unknown>[], rolled: Record<string, unknown>[]): number {
-  expect(rolled.length).toBe(raw.length);
-  let quantiles = 0;
-  raw.forEach((r, i) => {
-    const o = rolled[i]!;
-    expect(Object.keys(o)).toEqual(Object.keys(r));
-    for (const [k, v] of Object.entries(r)) {
-      const got = o[k];
-      if (v === null || typeof v !== 'number') expect([k, got]).toEqual([k, v]);
-      else if (QUANTILE.test(k)) {
-        expect(typeof got).toBe('number');
-        // KPIS.md allows 2 %; the histograms guarantee (γ − 1) / (γ + 1) = 0.99 %
-        expect(Math.abs((got as number) - v), `${k}: ${got} vs exact ${v}`).toBeLessThanOrEqual(0.01 * Math.abs(v));
-        quantiles++;
-      } else if (FLOAT_SUMS.has(k)) expect(got, k).toBeCloseTo(v, 9 - Math.ceil(Math.log10(Math.abs(v) + 1)));
-      else expect([k, got]).toEqual([k, v]);
-    }
-  });
-  return quantiles;
-}
+const expectAgreement = (raw: Record<string, unknown>[], rolled: Record<string, unknown>[]): number => expectRollupAgreement(raw, rolled).quantiles;
 
 const GROUPINGS: RequestDimension[][] = [[], ['tenant', 'model'], ['deployment', 'hour'], ['gpu_type', 'endpoint', 'service'], ['day', 'deployment', 'tenant'], ['tenant', 'model', 'endpoint', 'deployment', 'gpu_type', 'service', 'hour']];
 
