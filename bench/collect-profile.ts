@@ -67,6 +67,10 @@ async function main(): Promise<void> {
     await q(retarget(await viewDdl(store, 'llm_requests_mv'), [['llm_requests_mv', 'p_llm_mv'], ['llm_requests', 'p_llm_requests'], ['otel_traces', 'p_llm']]));
     await q(retarget(await viewDdl(store, 'rollup_dirty_requests_mv'), [['rollup_dirty_requests_mv', 'p_dirty_mv'], ['rollup_dirty_hours', 'p_dirty'], ['llm_requests', 'p_llm_requests']]));
     await q(retarget(await viewDdl(store, 'trace_roots_mv'), [['trace_roots_mv', 'p_roots_mv'], ['trace_roots', 'p_trace_roots'], ['otel_traces', 'p_roots']]));
+    // all views, as otel_traces has them, for the commit as it was (to compare in the same run)
+    await q('CREATE TABLE p_full AS otel_traces');
+    await q(retarget(await viewDdl(store, 'llm_requests_mv'), [['llm_requests_mv', 'p_full_llm_mv'], ['llm_requests', 'p_llm_requests'], ['otel_traces', 'p_full']]));
+    await q(retarget(await viewDdl(store, 'trace_roots_mv'), [['trace_roots_mv', 'p_full_roots_mv'], ['trace_roots', 'p_trace_roots'], ['otel_traces', 'p_full']]));
     const deps = await store.client.query({ query: "SELECT name, dependencies_table FROM system.tables WHERE database = currentDatabase() AND name LIKE 'p\\_%'", format: 'JSONEachRow' });
     process.stderr.write(`copies: ${JSON.stringify(await deps.json())}\n`);
 
@@ -104,12 +108,15 @@ async function main(): Promise<void> {
       process.stdout.write(`stage variants, group ${g}: parse only ${parse.toFixed(2)}  into Null ${tNull.toFixed(2)}  into Memory ${tMem.toFixed(2)}  Null max_threads=1 ${tNull1.toFixed(2)}\n`);
     }
 
-    const header = ['group', 'rows', 'uniq', 'stage', 'keys', 'lookup', 'fresh', 'bare', 'bare-noidx', '+llm', '+roots', 'commit'];
+    const header = ['group', 'rows', 'uniq', 'stage MT', 'stage Mem', 'keys', 'lookup', 'fresh', 'bare', 'bare-noidx', '+llm', '+roots', 'old commit', 'commit'];
     const out: string[][] = [header];
     for (let g = 0; g * GROUP < paths.length; g++) {
       const load = new StagedLoad(store);
       const group = paths.slice(g * GROUP, (g + 1) * GROUP);
       const row: string[] = [String(g)];
+      const mt = new StagedLoad(store, { engine: 'MergeTree' });
+      const tStageMt = await timed(() => stageTracesBatch(store, mt, group));
+      await mt.dispose();
       const tStage = await timed(() => stageTracesBatch(store, load, group));
       const stage = await load.stagingTable('otel_traces');
       const read = stage.columns.map((c) => c.ident);
@@ -127,7 +134,7 @@ async function main(): Promise<void> {
       const staged = `(SELECT ${conv} FROM ${stage.name})`;
       let keys: Record<string, string | number> = {};
       const tKeys = await timed(async () => (keys = await scalar(store, `SELECT count() AS n, uniqExact(TraceId, SpanId) AS u FROM ${stage.name}`)));
-      row.push(String(keys.n), String(keys.u), tStage.toFixed(2), tKeys.toFixed(2));
+      row.push(String(keys.n), String(keys.u), tStageMt.toFixed(2), tStage.toFixed(2), tKeys.toFixed(2));
       const lookup = `SELECT TraceId, SpanId FROM otel_traces WHERE Timestamp >= toDateTime((SELECT min(Timestamp) FROM ${staged})) AND Timestamp <= (SELECT max(Timestamp) FROM ${staged}) AND TraceId IN (SELECT TraceId FROM ${staged})`;
       row.push((await timed(() => scalar(store, `SELECT count() FROM ${staged} WHERE (TraceId, SpanId) NOT IN (${lookup})`))).toFixed(2));
       row.push((await timed(() => scalar(store, `SELECT count() FROM (SELECT * FROM ${staged} WHERE (TraceId, SpanId) NOT IN (${lookup}) LIMIT 1 BY TraceId, SpanId)`))).toFixed(2));
@@ -136,6 +143,16 @@ async function main(): Promise<void> {
       for (const target of ['p_bare', 'p_noidx', 'p_llm', 'p_roots']) {
         row.push((await timed(() => store.client.command({ query: `INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${staged}`, clickhouse_settings: settings }))).toFixed(2));
       }
+      // the commit as it was: the fresh rows counted, then inserted (the lookup and LIMIT 1 BY twice)
+      const fresh = `SELECT ${cols} FROM ${staged} WHERE (TraceId, SpanId) NOT IN (${lookup.replaceAll('FROM otel_traces', 'FROM p_full')}) LIMIT 1 BY TraceId, SpanId`;
+      row.push(
+        (
+          await timed(async () => {
+            await scalar(store, `SELECT count() AS n FROM (${fresh})`);
+            await store.client.command({ query: `INSERT INTO p_full (${cols}) ${fresh}`, clickhouse_settings: settings });
+          })
+        ).toFixed(2),
+      );
       row.push((await timed(() => load.commit({ insertSettings: settings }))).toFixed(2));
       await load.dispose();
       out.push(row);

@@ -320,7 +320,7 @@ export function traceRowsSelect(sources: readonly string[], columns: readonly st
   return `SELECT ${exprs.join(',\n  ')}
 FROM (
   SELECT
-    _source, ResourceAttributes, ServiceName, ss, sp,
+    _source, ResourceAttributes, ResourceAttributes['service.name'] AS ServiceName, ss, sp,
     arrayConcat(sp.attributes, arrayFlatten(sp.events.attributes), arrayFlatten(sp.links.attributes)) AS _all,
     _all.key AS _keys,
     ${valuesAsStrings('_all.value')} AS _values,
@@ -330,7 +330,6 @@ FROM (
     SELECT
       _source,
       mapFromArrays(rs.resource.attributes.key, ${valuesAsStrings('rs.resource.attributes.value')}) AS ResourceAttributes,
-      ResourceAttributes['service.name'] AS ServiceName,
       rs.scope_spans AS scope_spans
     FROM (${requests})
     ARRAY JOIN resource_spans AS rs

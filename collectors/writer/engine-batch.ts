@@ -28,9 +28,11 @@ import { protobufReadSettings, settingsClause, sqlString, TRACE_REQUEST_STRUCTUR
 import { STAGE_SOURCE_COLUMN, type StagedLoad } from './staged-load.js';
 
 /**
- * Bounds on the memory of the staging query: blocks of 8 192 spans, and parts of the
- * staging table written every 64 MiB rather than squashed up to ClickHouse's default
- * 256 MiB / 1 M rows per insert block (measured: peak RSS of the collector, see bench/README.md).
+ * Bounds on the memory of the staging query: blocks of 8 192 spans, and insert blocks of
+ * the staging table squashed up to 64 MiB / 65 536 rows rather than ClickHouse's default
+ * 256 MiB / 1 M rows (measured: peak RSS of the collector, see bench/README.md). Most of
+ * the query's memory is its working set per file read (≈ 230 MB for a 20 k-span batch,
+ * bench/collect-profile.ts), so it grows with the files of a group.
  */
 export const STAGE_MEMORY_SETTINGS: ClickHouseSettings = {
   max_block_size: '8192',

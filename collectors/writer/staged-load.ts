@@ -7,6 +7,14 @@
  * A load interrupted between tables is completed by running it again: what was
  * already moved is recognised as a duplicate.
  *
+ * A commit first looks at the staged rows once (`plan`: rows, distinct identities, and
+ * identities the raw table already holds — one lookup of the stored identities, bounded
+ * by the staged time range). The usual case — all new, each once — is a plain
+ * `INSERT … SELECT` of the staged rows; only when there are duplicates does the INSERT
+ * carry the `NOT IN` lookup and/or `LIMIT 1 BY`. Commits of one store must not run
+ * concurrently (the writer and the file ingest commit one load at a time): between the
+ * plan and the INSERT nothing else may store the same identities.
+ *
  * Staging tables hold time columns as Int64 unix nanoseconds, exactly as decoders
  * hand them over; the final INSERT converts to the raw table's DateTime64(9) or
  * DateTime (seconds, the metrics tables' resolution). They have one column more than
