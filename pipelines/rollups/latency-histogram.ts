@@ -19,10 +19,15 @@ export const LATENCY_GAMMA = 1.02;
 /** Keys of positive values are OFFSET + k (k ≥ −37 300 for any positive double), of negative ones −(OFFSET + k). */
 const OFFSET = 40_000;
 
-/** The Int32 bucket key of the Float64 expression `x`. */
+/**
+ * The Int32 bucket key of the Float64 expression `x`; 0 for 0, ±inf and NaN. Total on
+ * purpose: an aggregate's -If condition does not stop its arguments being evaluated on
+ * the rows it leaves out, and behind a NULL (assumeNotNull) may sit any value, e.g. the
+ * ±inf of a division the NULL masked — toInt32(±inf) would fail the whole query.
+ */
 export function bucketKey(x: string): string {
   const k = (v: string) => `toInt32(${OFFSET} + floor(log(${v}) / log(${LATENCY_GAMMA})))`;
-  return `multiIf(${x} > 0, ${k(x)}, ${x} < 0, -${k(`-${x}`)}, toInt32(0))`;
+  return `multiIf(NOT isFinite(${x}), toInt32(0), ${x} > 0, ${k(x)}, ${x} < 0, -${k(`-${x}`)}, toInt32(0))`;
 }
 
 /** The value that represents bucket key `key`. */

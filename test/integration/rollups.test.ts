@@ -335,6 +335,22 @@ describe('latency histograms', () => {
     }
   });
 
+  it('±inf and NaN get key 0 instead of failing the query; the histogram leaves them and NULLs out', async () => {
+    const keys = await store.client.query({
+      query: `SELECT ${bucketKey('x')} AS k FROM (SELECT arrayJoin([inf, -inf, nan, 1.]) AS x)`,
+      format: 'JSONEachRow',
+    });
+    // 1 → ⌊ln 1 / ln γ⌋ = 0 → key 40 000 + 0
+    expect((await keys.json<{ k: number }>()).map((r) => r.k)).toEqual([0, 0, 0, 40_000]);
+    // a NULL whose hidden value is ±inf (what toNullable over inf then nullIf leaves behind)
+    const [k, c] = histogramColumns('x');
+    const h = await store.client.query({
+      query: `SELECT ${k} AS keys, ${c} AS counts FROM (SELECT if(y = 2, NULL, y) AS x FROM (SELECT arrayJoin([1., inf, 2.]) AS y))`,
+      format: 'JSONEachRow',
+    });
+    expect(await h.json()).toEqual([{ keys: [40_000], counts: [1] }]);
+  });
+
   it("quantiles are read at quantileExact's rank ⌊q·n⌋, not a neighbour's", async () => {
     // [1, 100]: quantileExact(0.5) takes element ⌊0.5 × 2⌋ = 1 (0-based) = 100, where DDSketch
     // (rank q·(n − 1) = 0.5) and quantileExactWeighted (rank ⌈q·n⌉ = 1st) take 1.
