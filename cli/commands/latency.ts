@@ -9,7 +9,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { SERVER_LATENCY_DIMENSION_NAMES, serverLatency, type ServerLatencyRow } from '../../pipelines/kpi/server-latency.js';
-import { REQUEST_DIMENSION_NAMES, unitEconomics, type UnitEconomicsRow } from '../../pipelines/kpi/unit-economics.js';
+import { REQUEST_DIMENSION_NAMES, type UnitEconomicsRow } from '../../pipelines/kpi/unit-economics.js';
+import { unitEconomicsAuto } from '../../pipelines/rollups/index.js';
 import { config } from '../context.js';
 import { render, type Column, type Row } from '../output.js';
 import { apiParams, byOption, formatOption, isoTime, parseOptions, runKpi } from './kpi-options.js';
@@ -73,7 +74,8 @@ export function registerLatency(program: Command): void {
       } else {
         const { by } = parseOptions(z.object({ by: byOption(REQUEST_DIMENSION_NAMES, 'model') }), { by: opts.by });
         const r = await runKpi<UnitEconomicsRow>(loaded, 'latency', { path: '/api/v1/unit-economics', params: apiParams({ ...window, by }) }, (store) =>
-          unitEconomics(store, loaded.config, { ...window, by }),
+          // as the API and `report` answer: from the rollups where settled (quantiles within 1 %)
+          unitEconomicsAuto(store, loaded.config, { ...window, by }),
         );
         columns = [...by.map((key) => ({ key })), ...GATEWAY_COLUMNS];
         rows = r.rows.map((x) => Object.fromEntries(columns.map((c) => [c.key, (x as Row)[c.key] ?? null])));
