@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { sampleIntervalFlag, seedFlag, speedFlag } from './simulation-flags.js';
 import { scrapeTargetSchema, type Config } from '../../core/config/schema.js';
 import { BadRequestError } from '../../core/errors.js';
 import type { Store } from '../../core/store/open-store.js';
@@ -58,15 +59,9 @@ export const demoFlagsSchema = z
     config: z.string().min(1).optional(),
     dataDir: z.string().min(1).optional(),
     backfill: z.string().default('7d'),
-    speed: z.coerce.number().positive().max(100_000).default(1),
-    seed: z.coerce.number().int().default(42),
-    sampleInterval: z.coerce
-      .number()
-      .int()
-      .min(5)
-      .max(300)
-      .refine((s) => s % 5 === 0, 'a multiple of the 5 s simulation tick')
-      .default(300),
+    speed: speedFlag,
+    seed: seedFlag,
+    sampleInterval: sampleIntervalFlag(300),
     exit: z.boolean().default(false),
     otlpPort: port.optional(),
     apiPort: port.optional(),

@@ -13,6 +13,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { sampleIntervalFlag, seedFlag, speedFlag } from './simulation-flags.js';
 import { BadRequestError } from '../../core/errors.js';
 import { runLoad } from '../../simulator/load.js';
 import { startSimulator } from '../../simulator/simulator-host.js';
@@ -28,15 +29,9 @@ const simulateFlagsSchema = z
     batch: z.coerce.number().int().min(1).max(100_000).default(1000),
     concurrency: z.coerce.number().int().min(1).max(64).default(4),
     backfill: z.string().default('0'),
-    speed: z.coerce.number().positive().max(100_000).default(1),
-    seed: z.coerce.number().int().default(42),
-    sampleInterval: z.coerce
-      .number()
-      .int()
-      .min(5)
-      .max(300)
-      .refine((s) => s % 5 === 0, 'a multiple of the 5 s simulation tick')
-      .default(60),
+    speed: speedFlag,
+    seed: seedFlag,
+    sampleInterval: sampleIntervalFlag(60),
     format: z.enum(['table', 'json']).default('table'),
   })
   .strict();
