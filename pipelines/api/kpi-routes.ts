@@ -14,7 +14,7 @@ import type { Store } from '../../core/store/open-store.js';
 import { REQUEST_DIMENSION_NAMES, type KpiResult } from '../kpi/unit-economics.js';
 import { buildServerLatency, serverLatency, type KpiSql } from '../kpi/server-latency.js';
 import { buildGoodput, buildSlo, goodput, slo } from '../kpi/slo.js';
-import { buildWorkflowKpis, WORKFLOW_DIMENSION_NAMES, workflowKpis, workflowList, workflowRequests } from '../kpi/workflows.js';
+import { buildWorkflowKpis, buildWorkflowList, buildWorkflowRequests, WORKFLOW_DIMENSION_NAMES, workflowKpis, workflowList, workflowRequests } from '../kpi/workflows.js';
 import { buildRevenuePerGpu, REVENUE_PER_GPU_DIMENSIONS, revenuePerGpu, revenueScenarioSchema } from '../kpi/revenue-per-gpu.js';
 import { buildReconciliation, meteringReconciliation, RECONCILIATION_DIMENSIONS } from '../kpi/reconciliation.js';
 import { buildTenantQuotas, tenantQuotas } from '../kpi/quotas.js';
@@ -131,12 +131,14 @@ export const KPI_ROUTES: readonly KpiRoute[] = [
       limit: z.coerce.number().int().min(1).max(10_000).optional(),
     }),
     json: (s, c, p, tenant) => workflowList(s, c, { ...p, tenant }),
+    build: (s, c, p, tenant) => buildWorkflowList(s, c, { ...p, tenant }),
   }),
   route({
     path: '/api/v1/workflows/requests',
     scope: 'tenant',
     params: windowed({ workflow_id: z.string().min(1) }),
     json: (s, c, p, tenant) => workflowRequests(s, c, { ...p, tenant }),
+    build: (s, c, p, tenant) => buildWorkflowRequests(s, c, { ...p, tenant }),
   }),
   route({
     path: '/api/v1/revenue',

@@ -37,7 +37,7 @@ import { DEPLOYMENT_HOURLY_CTE, FROM, GPU_HOURLY_CTES, TO } from './sql/gpu-hour
 import { REQUEST_COST_CTES } from './sql/request-cost.js';
 import { runKpiSql, type KpiSql } from './server-latency.js';
 import { checkDimensions, type KpiResult } from './unit-economics.js';
-import { resolveWindow, windowJson, windowParams, type WindowQuery } from './window.js';
+import { resolveWindow, windowParams, type WindowQuery } from './window.js';
 
 /** Name given to a workflow whose root span is not in the store. */
 export const UNKNOWN_WORKFLOW = 'unknown';
@@ -249,8 +249,8 @@ export const WORKFLOW_LIST_COLUMNS = [
   'tokens', 'errors', 'workflow_cost_usd', 'started_at', 'ended_at',
 ] as const;
 
-/** One row per workflow in the window, the most expensive first (ties: by workflow_id). */
-export async function workflowList(store: Store, config: Config, q: WorkflowListQuery): Promise<KpiResult<WorkflowListRow>> {
+/** The query of workflowList (JSON and Arrow). */
+export async function buildWorkflowList(store: Store, config: Config, q: WorkflowListQuery): Promise<KpiSql> {
   const window = await resolveWindow(store, q);
   const where = [
     q.tenant !== undefined ? 'tenant = {tenant:String}' : '',
@@ -265,7 +265,8 @@ export async function workflowList(store: Store, config: Config, q: WorkflowList
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY wf_cost_micro DESC, workflow_id
     LIMIT {limit:UInt32}`);
-  const rs = await store.client.query({
+  return {
+    window,
     query,
     query_params: {
       ...inventoryParams(config),
@@ -275,10 +276,13 @@ export async function workflowList(store: Store, config: Config, q: WorkflowList
       workflow_id: q.workflow_id ?? '',
       limit: q.limit ?? 50,
     },
-    format: 'JSONEachRow',
     clickhouse_settings: { log_comment: 'kpi:workflow_list', ...SETTINGS },
-  });
-  return { window: windowJson(window), rows: await rs.json<WorkflowListRow>() };
+  };
+}
+
+/** One row per workflow in the window, the most expensive first (ties: by workflow_id). */
+export async function workflowList(store: Store, config: Config, q: WorkflowListQuery): Promise<KpiResult<WorkflowListRow>> {
+  return runKpiSql<WorkflowListRow>(store, await buildWorkflowList(store, config, q));
 }
 
 export interface WorkflowRequestsQuery extends WindowQuery {
@@ -298,6 +302,11 @@ export const WORKFLOW_REQUEST_COLUMNS = [
  * and status.
  */
 export async function workflowRequests(store: Store, config: Config, q: WorkflowRequestsQuery): Promise<KpiResult<WorkflowListRow>> {
+  return runKpiSql<WorkflowListRow>(store, await buildWorkflowRequests(store, config, q));
+}
+
+/** The query of workflowRequests (JSON and Arrow). */
+export async function buildWorkflowRequests(store: Store, config: Config, q: WorkflowRequestsQuery): Promise<KpiSql> {
   const window = await resolveWindow(store, q);
   const query = withCtes(`
     SELECT trace_id, span_id, toDateTime64(ts, 3, 'UTC') AS ts, tenant, model, endpoint, deployment, gpu_type,
@@ -306,11 +315,10 @@ export async function workflowRequests(store: Store, config: Config, q: Workflow
     FROM wf_requests
     WHERE wf = {workflow_id:String} ${q.tenant !== undefined ? 'AND tenant = {tenant:String}' : ''}
     ORDER BY ts, trace_id, span_id`);
-  const rs = await store.client.query({
+  return {
+    window,
     query,
     query_params: { ...inventoryParams(config), ...windowParams(window), workflow_id: q.workflow_id, tenant: q.tenant ?? '' },
-    format: 'JSONEachRow',
     clickhouse_settings: { log_comment: 'kpi:workflow_requests', ...SETTINGS },
-  });
-  return { window: windowJson(window), rows: await rs.json<WorkflowListRow>() };
+  };
 }

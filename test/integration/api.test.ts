@@ -94,6 +94,9 @@ async function json(path: string, key = ADMIN): Promise<{ window: { from: string
 }
 
 /** Arrow rows as plain objects, 64-bit integers as numbers (JSON's view of them). */
+/** Time columns of the workflow drill-downs: ISO 8601 text in the JSON, Arrow timestamps (ms since the epoch). */
+const TIME_COLUMNS = new Set(['started_at', 'ended_at', 'ts']);
+
 async function arrow(path: string, key = ADMIN): Promise<{ headers: Headers; rows: Record<string, unknown>[] }> {
   const res = await get(path, key, ARROW);
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -184,10 +187,19 @@ describe('Apache Arrow output, produced by ClickHouse', () => {
     expect(t.schema.fields.find((f) => f.name === 'tokens_per_gpu_hour')!.nullable).toBe(true);
   });
 
-  it('a KPI without a built query, or an unknown media type: 406 with the reason', async () => {
-    const w = await get('/api/v1/workflows/list', ADMIN, ARROW);
-    expect(w.status).toBe(406);
-    expect(await w.json()).toEqual({ error: '/api/v1/workflows/list answers application/json only (no Arrow output yet)' });
+  it('the workflow drill-downs: the same rows, times as Arrow timestamps where JSON has ISO 8601 text', async () => {
+    const list = await json('/api/v1/workflows/list?limit=5');
+    const id = String(list.rows[0]!.workflow_id);
+    for (const path of ['/api/v1/workflows/list?limit=5', `/api/v1/workflows/requests?workflow_id=${encodeURIComponent(id)}`]) {
+      const j = path === '/api/v1/workflows/list?limit=5' ? list : await json(path);
+      const a = await arrow(path);
+      expect(j.rows.length, path).toBeGreaterThan(0);
+      const asJson = a.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, TIME_COLUMNS.has(k) ? new Date(v as number).toISOString() : v])));
+      expect(asJson, path).toEqual(j.rows);
+    }
+  });
+
+  it('an unknown media type: 406 with the reason', async () => {
     const csv = await get('/api/v1/slo', ADMIN, 'text/csv');
     expect(csv.status).toBe(406);
     expect(await csv.json()).toEqual({ error: `/api/v1/slo answers application/json or ${ARROW}` });
