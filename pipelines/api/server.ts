@@ -20,6 +20,7 @@ import { TokenFactoryError } from '../../core/errors.js';
 import { createKpiMetrics, metricsHandler, type KpiMetricsOptions } from '../exposition/kpi-metrics.js';
 import { KPI_ROUTES, type KpiRoute } from './kpi-routes.js';
 import { ARROW_STREAM, sendArrow } from './arrow.js';
+import { runKpiSql } from '../kpi/server-latency.js';
 
 class UnauthorizedError extends TokenFactoryError {
   override readonly status = 401;
@@ -77,15 +78,11 @@ export function createApi(store: Store, config: Config, opts: ApiOptions = {}): 
 async function serveKpi(r: KpiRoute, req: Request, res: Response, store: Store, config: Config): Promise<void> {
   const caller = authenticate(req, config);
   if (r.scope === 'admin') requireAdmin(caller, r.path);
-  const kpi = r.bind(req.query, store, config, caller.tenant);
+  const kpi = await r.build(req.query, store, config, caller.tenant);
   const type = req.accepts(['application/json', ARROW_STREAM]);
   if (type === false) throw new NotAcceptableError(`${r.path} answers application/json or ${ARROW_STREAM}`);
-  if (type === ARROW_STREAM) {
-    if (!kpi.build) throw new NotAcceptableError(`${r.path} answers application/json only (no Arrow output yet)`);
-    await sendArrow(store, await kpi.build(), res);
-    return;
-  }
-  res.json(await kpi.json());
+  if (type === ARROW_STREAM) await sendArrow(store, kpi, res);
+  else res.json(await runKpiSql(store, kpi));
 }
 
 function authenticate(req: Request, config: Config): Caller {
