@@ -16,7 +16,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { COLLECTOR_DEFAULTS, type Config } from '../../core/config/schema.js';
+import { COLLECTOR_DECODERS, COLLECTOR_DEFAULTS, type CollectorDecoder, type Config } from '../../core/config/schema.js';
 import { BadRequestError } from '../../core/errors.js';
 import type { Store } from '../../core/store/open-store.js';
 import { MEMORY_PATH } from '../../core/store/open-store.js';
@@ -43,8 +43,8 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   maxInflightBytes?: number;
   staleMarkers?: boolean;
-  /** decoder of OTLP/protobuf trace batches */
-  decoder?: 'engine' | 'js';
+  /** who renders OTLP/protobuf spans to rows (`collector.decoder`) */
+  decoder?: CollectorDecoder;
   /** the writer's retry pacing */
   writer?: Pick<BatchWriterOptions, 'minBackoffMs' | 'maxBackoffMs' | 'maxAttempts'>;
   log?: (line: string) => void;
@@ -95,10 +95,19 @@ export async function startCollector(store: Store, cfg: Config, opts: CollectorO
   const metrics = createCollectorMetrics();
   const spool = Spool.open(resolve(opts.spoolDir ?? c.spool_dir ?? defaultSpoolDir(cfg)), limits.batch);
   const replayed = spool.sealed.length;
-  const writer = new BatchWriter(store, spool, metrics, { ...opts.writer, decoder: opts.decoder ?? c.decoder, onEvent: (e) => logWriterEvent(e, log) });
+  const decoder = opts.decoder ?? c.decoder;
+  // `traces-pb` batches (spooled with decoder engine|js, or by an earlier release) are decoded by ClickHouse unless js is asked for
+  const writer = new BatchWriter(store, spool, metrics, { ...opts.writer, decoder: decoder === 'js' ? 'js' : 'engine', onEvent: (e) => logWriterEvent(e, log) });
   writer.start();
 
-  const receiver = createOtlpReceiver({ spool, metrics, maxSpoolBytes: limits.maxSpoolBytes, maxBodyBytes: limits.maxBodyBytes, maxInflightBytes: limits.maxInflightBytes });
+  const receiver = createOtlpReceiver({
+    spool,
+    metrics,
+    maxSpoolBytes: limits.maxSpoolBytes,
+    maxBodyBytes: limits.maxBodyBytes,
+    maxInflightBytes: limits.maxInflightBytes,
+    spanIntake: decoder === 'receiver' ? 'receiver' : 'writer',
+  });
   const servers: Server[] = [];
   let metricsServer: MetricsServer | undefined;
   let scraper: Scraper | undefined;
@@ -220,6 +229,8 @@ function portOption(flag: string, value: string | undefined, fallback: number): 
 /** Default port of the collector's own /metrics (the OpenTelemetry Prometheus exporter's): `collector.metrics.port`'s default. */
 export const DEFAULT_METRICS_PORT: number = COLLECTOR_DEFAULTS.metrics.port;
 
+const isDecoder = (d: string): d is CollectorDecoder => (COLLECTOR_DECODERS as readonly string[]).includes(d);
+
 /** What `collect` runs with: each flag over the config's `collector` block (which holds the defaults). */
 export function collectSettings(cfg: Config, flags: CollectCliOptions): { collector: CollectorOptions; shutdownTimeoutS: number } {
   const c = cfg.collector;
@@ -229,7 +240,7 @@ export function collectSettings(cfg: Config, flags: CollectCliOptions): { collec
     if (!Number.isFinite(shutdownTimeoutS) || shutdownTimeoutS < 0) throw new BadRequestError(`--shutdown-timeout ${flags.shutdownTimeout}: expected seconds (≥ 0)`);
   }
   const decoder = flags.decoder ?? c.decoder;
-  if (decoder !== 'engine' && decoder !== 'js') throw new BadRequestError(`--decoder ${decoder}: expected engine or js`);
+  if (!isDecoder(decoder)) throw new BadRequestError(`--decoder ${decoder}: expected ${COLLECTOR_DECODERS.join(', ')}`);
   const spoolDir = flags.spoolDir ?? c.spool_dir;
   return {
     shutdownTimeoutS,
@@ -258,7 +269,7 @@ export function registerCollect(program: Command): void {
     .option('--stale-markers', 'write Prometheus staleness markers (Flags = 1, no value) for series that vanish from a scrape (default: collector.stale_markers, false)')
     .option('--no-stale-markers', 'do not write staleness markers, whatever the config says')
     .option('--shutdown-timeout <seconds>', `on SIGTERM, how long to keep writing what is spooled (default: collector.shutdown_timeout_s, ${COLLECTOR_DEFAULTS.shutdown_timeout_s})`)
-    .option('--decoder <decoder>', `who decodes OTLP/protobuf trace batches: engine (ClickHouse) or js (default: collector.decoder, ${COLLECTOR_DEFAULTS.decoder})`)
+    .option('--decoder <decoder>', `who renders OTLP/protobuf spans to rows: ${COLLECTOR_DECODERS.join(', ')} (default: collector.decoder, ${COLLECTOR_DEFAULTS.decoder})`)
     .action(async (opts: CollectCliOptions) => {
       const loaded = config(opts);
       const cfg = loaded.config;

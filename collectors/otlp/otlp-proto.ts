@@ -274,6 +274,7 @@ interface GeneratedRoot {
         trace: { v1: { ExportTraceServiceRequest: MessageType<ExportTraceServiceRequest> } };
         metrics: { v1: { ExportMetricsServiceRequest: MessageType<ExportMetricsServiceRequest> } };
       };
+      common: { v1: { AnyValue: MessageType<AnyValue> } };
       trace: { v1: { Span: { SpanKind: EnumValues }; Status: { StatusCode: EnumValues } } };
       metrics: { v1: { AggregationTemporality: EnumValues } };
     };
@@ -302,6 +303,8 @@ if (
 
 export const ExportTraceServiceRequestType = otlp.collector.trace.v1.ExportTraceServiceRequest;
 export const ExportMetricsServiceRequestType = otlp.collector.metrics.v1.ExportMetricsServiceRequest;
+
+export const AnyValueType = otlp.common.v1.AnyValue;
 
 export const SpanKindValues: EnumValues = otlp.trace.v1.Span.SpanKind;
 export const StatusCodeValues: EnumValues = otlp.trace.v1.Status.StatusCode;

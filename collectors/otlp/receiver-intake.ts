@@ -8,22 +8,31 @@
  * - A span without a trace id or a span id is refused (partial success): a request is
  *   identified by (trace id, span id) — KPIS.md "Request" — and spans without one would
  *   all collapse into one at deduplication. OTLP requires both ids.
- * - A clean OTLP/protobuf trace request is spooled as the sender's bytes (lane
- *   `traces-pb`) after a check that renders no rows: ClickHouse decodes and renders it
- *   when the batch is written, so its spans never cross into JS twice. Everything else is
- *   spooled as decoded rows (lane `rows`).
+ * - Spans (`spans: 'receiver'`, the default) are spooled as `otel_traces` rows in
+ *   RowBinary (lane `traces-rb`): an OTLP/protobuf request is rendered straight from its
+ *   bytes by `tracesProtobufToRowBinary`, or — when that fast path declines it — decoded
+ *   and mapped by the reference decoder, whose verdict stands.
+ * - With `spans: 'writer'`, a clean OTLP/protobuf trace request is spooled as the sender's
+ *   bytes (lane `traces-pb`) after a check that renders no rows, and the writer has it
+ *   decoded (by ClickHouse, or in JS) when the batch is written.
+ * - Everything else is spooled as decoded rows (lane `rows`).
  */
 import { DecodeError } from '../../core/errors.js';
 import type { SpanRow } from '../../core/schema/otel-rows.js';
+import { spanRowsToRowBinary } from '../writer/span-row-binary.js';
 import { encodeRowsRecord, type Lane } from '../writer/spool-record.js';
 import { anyValueAsString } from './attributes.js';
 import { decodeOtlp, type OtlpSignal } from './decode-otlp.js';
 import { decodeTracesProtobuf } from './decode-protobuf.js';
 import { hasIdLength, SPAN_ID_BYTES, TRACE_ID_BYTES } from './ids.js';
 import type { ExportTraceServiceRequest, KeyValue } from './otlp-proto.js';
+import { tracesProtobufToRowBinary } from './traces-to-row-binary.js';
 import { tracesToRows } from './traces-to-rows.js';
 
 export type OtlpWire = 'protobuf' | 'json';
+
+/** Who renders spans to rows: the receiver as it takes them (`traces-rb` lane), or the writer later (`traces-pb`). */
+export type SpanIntake = 'receiver' | 'writer';
 
 export interface IntakeRecord {
   /** items acknowledged (spans, data points) */
@@ -38,20 +47,28 @@ export interface IntakeRecord {
 export const SPANS_WITHOUT_ID = 'spans without a trace id or span id are refused: a span is identified by (trace id, span id)';
 
 /** Decodes and checks one export request; throws `DecodeError` (answered 400) when it is malformed. */
-export function intakeOtlp(signal: OtlpSignal, wire: OtlpWire, body: Buffer): IntakeRecord {
-  if (signal === 'traces' && wire === 'protobuf') return intakeTracesProtobuf(body);
+export function intakeOtlp(signal: OtlpSignal, wire: OtlpWire, body: Buffer, spans: SpanIntake = 'receiver'): IntakeRecord {
+  if (signal === 'traces' && wire === 'protobuf') return spans === 'receiver' ? intakeTracesRowBinary(body) : intakeTracesProtobuf(body);
   const rows = wire === 'protobuf' ? decodeOtlp(body, { format: 'protobuf', signal }) : decodeOtlp(body, { format: 'json', signal });
-  if (signal === 'traces') {
-    const spans = rows.otel_traces;
-    const kept = spans.filter((s) => s.TraceId !== '' && s.SpanId !== '');
-    return spansRecord(kept, spans.length - kept.length);
-  }
+  if (signal === 'traces') return spansRecord(rows.otel_traces, spans);
   const encoded = encodeRowsRecord('metrics', { ...rows, otel_traces: [] });
   return { items: encoded.items, rejected: 0, rejectedReason: undefined, record: encoded.items > 0 ? { lane: 'rows', parts: encoded.parts } : undefined };
 }
 
 /**
- * OTLP/protobuf traces, the hot path: decoded, then checked by {@link checkTraceRequest}
+ * OTLP/protobuf traces rendered by the receiver: the fast path when it takes the request,
+ * else the reference decoder (whose `DecodeError` or partial success is the answer).
+ */
+function intakeTracesRowBinary(body: Buffer): IntakeRecord {
+  const fast = tracesProtobufToRowBinary(body);
+  if (fast !== undefined) {
+    return { items: fast.spans, rejected: 0, rejectedReason: undefined, record: fast.spans > 0 ? { lane: 'traces-rb', parts: [fast.bytes] } : undefined };
+  }
+  return spansRecord(tracesToRows(decodeTracesProtobuf(body)), 'receiver');
+}
+
+/**
+ * OTLP/protobuf traces for the writer to decode: decoded, then checked by {@link checkTraceRequest}
  * without rendering rows (the engine renders them when the batch is written). Only a
  * request with spans to refuse, or one the check finds fault with, is mapped to rows by
  * the reference decoder (`tracesToRows`), whose verdict and message are the ones given.
@@ -68,14 +85,19 @@ function intakeTracesProtobuf(body: Buffer): IntakeRecord {
     return { items: check.spans, rejected: 0, rejectedReason: undefined, record: check.spans > 0 ? { lane: 'traces-pb', parts: [body] } : undefined };
   }
   const spans = tracesToRows(request);
-  const kept = spans.filter((s) => s.TraceId !== '' && s.SpanId !== '');
-  if (kept.length === spans.length) return { items: kept.length, rejected: 0, rejectedReason: undefined, record: kept.length > 0 ? { lane: 'traces-pb', parts: [body] } : undefined };
-  return spansRecord(kept, spans.length - kept.length);
+  if (spans.every(hasIds)) return { items: spans.length, rejected: 0, rejectedReason: undefined, record: spans.length > 0 ? { lane: 'traces-pb', parts: [body] } : undefined };
+  return spansRecord(spans, 'writer');
 }
 
-function spansRecord(kept: SpanRow[], rejected: number): IntakeRecord {
+const hasIds = (s: SpanRow): boolean => s.TraceId !== '' && s.SpanId !== '';
+
+/** Decoded spans to a record (RowBinary for `receiver`, else JSONEachRow rows); spans without ids are refused one by one. */
+function spansRecord(spans: SpanRow[], intake: SpanIntake): IntakeRecord {
+  const kept = spans.filter(hasIds);
+  const rejected = spans.length - kept.length;
   const rejectedReason = rejected > 0 ? `${rejected} ${SPANS_WITHOUT_ID}` : undefined;
   if (kept.length === 0) return { items: 0, rejected, rejectedReason, record: undefined };
+  if (intake === 'receiver') return { items: kept.length, rejected, rejectedReason, record: { lane: 'traces-rb', parts: [spanRowsToRowBinary(kept)] } };
   const encoded = encodeRowsRecord('traces', { otel_traces: kept });
   return { items: kept.length, rejected, rejectedReason, record: { lane: 'rows', parts: encoded.parts } };
 }

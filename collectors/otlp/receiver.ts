@@ -20,7 +20,7 @@ import { DecodeError } from '../../core/errors.js';
 import type { CollectorMetrics } from '../observability/collector-metrics.js';
 import type { Spool } from '../writer/spool.js';
 import { BodyError, MemoryBudget, readBody } from './receiver-body.js';
-import { intakeOtlp, type OtlpWire } from './receiver-intake.js';
+import { intakeOtlp, type OtlpWire, type SpanIntake } from './receiver-intake.js';
 import { exportResponse, type ExportOutcome, type OtlpEndpoint } from './receiver-response.js';
 
 export interface OtlpReceiverOptions {
@@ -34,6 +34,8 @@ export interface OtlpReceiverOptions {
   maxSpoolBytes?: number;
   /** Retry-After of a 503 (spool full), in seconds; default 5 */
   retryAfterS?: number;
+  /** who renders spans to rows: this receiver (default) or the writer (see receiver-intake.ts) */
+  spanIntake?: SpanIntake;
 }
 
 /** The limits come from the config schema's defaults (`collector.max_*_bytes`): one source. */
@@ -42,6 +44,7 @@ export const RECEIVER_DEFAULTS = Object.freeze({
   maxInflightBytes: COLLECTOR_DEFAULTS.max_inflight_bytes,
   maxSpoolBytes: COLLECTOR_DEFAULTS.max_spool_bytes,
   retryAfterS: 5,
+  spanIntake: 'receiver' as SpanIntake,
 });
 
 export interface OtlpReceiver {
@@ -99,7 +102,7 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): OtlpReceiver {
     try {
       let intake;
       try {
-        intake = intakeOtlp(endpoint, wire, body.bytes);
+        intake = intakeOtlp(endpoint, wire, body.bytes, opts.spanIntake);
       } catch (e) {
         if (e instanceof DecodeError) {
           send(res, { kind: 'invalid', status: 400, reason: `malformed OTLP ${endpoint} request: ${e.message}` }, endpoint, wire);

@@ -28,6 +28,7 @@ import { decodeOtlp } from '../otlp/decode-otlp.js';
 import { clickhouseErrorCode } from '../otlp-engine/engine-errors.js';
 import type { CollectorMetrics, Signal } from '../observability/collector-metrics.js';
 import { STAGE_MEMORY_SETTINGS, stageTracesBatch } from './engine-batch.js';
+import { stageSpanRowBinary } from './row-binary-batch.js';
 import { StagedLoad, type LoadCounts } from './staged-load.js';
 import { decodeRowsRecord } from './spool-record.js';
 import type { Batch, Spool } from './spool.js';
@@ -38,7 +39,7 @@ export interface BatchWriterOptions {
   /** first retry delay; doubles up to `maxBackoffMs`; default 200 ms */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** decoder of `traces-pb` batches: ClickHouse (`engine`, default) or this process (`js`) */
+  /** decoder of `traces-pb` batches (the sender's protobuf, spooled as it came): ClickHouse (`engine`, default) or this process (`js`) */
   decoder?: 'engine' | 'js';
   /** most batches written together; default 4 */
   maxGroupBatches?: number;
@@ -52,8 +53,11 @@ export interface BatchWriterOptions {
   onEvent?: (e: WriterEvent) => void;
 }
 
+/** Who made a group's rows: ClickHouse (`engine`), the writer (`js`), or the receiver as it took them (`receiver`). */
+export type RowsFrom = 'engine' | 'js' | 'receiver';
+
 export type WriterEvent =
-  | { kind: 'written'; batches: readonly Batch[]; counts: LoadCounts; seconds: number; decoder: 'engine' | 'js' }
+  | { kind: 'written'; batches: readonly Batch[]; counts: LoadCounts; seconds: number; decoder: RowsFrom }
   | { kind: 'retry'; batches: readonly Batch[]; error: unknown; delayMs: number }
   | { kind: 'quarantined'; batch: Batch; error: unknown; path: string }
   | { kind: 'corrupt-record'; batch: Batch; record: number; error: unknown };
@@ -109,7 +113,11 @@ export class BatchWriter {
     opts: BatchWriterOptions = {},
   ) {
     this.opts = { maxAttempts: 3, minBackoffMs: 200, maxBackoffMs: 10_000, decoder: 'engine', maxGroupBatches: 4, maxGroupBytes: 24 * 1024 * 1024, ...opts };
-    this.loads = { 'traces-pb': [new StagedLoad(store), new StagedLoad(store)], rows: [new StagedLoad(store), new StagedLoad(store)] };
+    this.loads = {
+      'traces-pb': [new StagedLoad(store), new StagedLoad(store)],
+      'traces-rb': [new StagedLoad(store), new StagedLoad(store)],
+      rows: [new StagedLoad(store), new StagedLoad(store)],
+    };
     this.unsubscribe = spool.onSealed(() => this.wake?.());
   }
 
@@ -187,7 +195,7 @@ export class BatchWriter {
       const load = this.loads[lane][slot++ % 2]!;
       for (const b of group) inFlight.add(b);
       const started = performance.now();
-      let decoder: 'engine' | 'js';
+      let decoder: RowsFrom;
       try {
         decoder = await this.stage(load, group);
       } catch (e) {
@@ -234,11 +242,18 @@ export class BatchWriter {
   }
 
   /** Stages a group into `load` (emptied first: what a failed attempt left goes; throws while the store is down). */
-  private async stage(load: StagedLoad, group: readonly Batch[]): Promise<'engine' | 'js'> {
+  private async stage(load: StagedLoad, group: readonly Batch[]): Promise<RowsFrom> {
     await load.abort();
     if (group[0]!.lane === 'rows') {
       await this.stageRows(load, group);
       return 'js';
+    }
+    if (group[0]!.lane === 'traces-rb') {
+      // rendered by the receiver: the engine loads the rows as they are
+      const records: Buffer[] = [];
+      for (const batch of group) records.push(...(await this.spool.readRecords(batch)));
+      await stageSpanRowBinary(this.store, load, records);
+      return 'receiver';
     }
     if (this.opts.decoder === 'engine' && (await this.stageWithEngine(load, group))) return 'engine';
     for (const batch of group) await this.stageTracesInJs(load, batch);
@@ -246,7 +261,7 @@ export class BatchWriter {
   }
 
   /** Commits a staged group and forgets its batches; a failure is handled (retry or set aside), never thrown. */
-  private async commit(load: StagedLoad, group: readonly Batch[], decoder: 'engine' | 'js', started: number): Promise<void> {
+  private async commit(load: StagedLoad, group: readonly Batch[], decoder: RowsFrom, started: number): Promise<void> {
     let counts: LoadCounts;
     try {
       counts = await load.commit({ deduplicationToken: `${this.spool.id}-${group[0]!.seq}-${group[group.length - 1]!.seq}`, insertSettings: STAGE_MEMORY_SETTINGS });

@@ -3,6 +3,9 @@
  * - `traces-pb`: an OTLP/protobuf `ExportTraceServiceRequest` as the sender sent it
  *   (after gunzip). ClickHouse decodes these itself when the batch is written
  *   (collectors/otlp-engine), so the spans never cross into JS a second time.
+ * - `traces-rb`: `otel_traces` rows rendered by the receiver as ClickHouse RowBinary
+ *   (span-row-binary.ts): the default for traces. Records are whole rows, so a batch's
+ *   records concatenated are one RowBinary stream the engine loads without parsing text.
  * - `rows`: rows already decoded (OTLP/JSON, OTLP metrics, scrapes, requests with spans
  *   refused by partial success), as JSONEachRow text per raw table, ready for an
  *   `INSERT … FORMAT JSONEachRow`. Layout: one JSON header line
@@ -15,8 +18,8 @@ import { RAW_TABLES, type RawRows, type RawTable } from '../../core/schema/otel-
 import type { Signal } from '../observability/collector-metrics.js';
 import { toJsonEachRow } from './json-rows.js';
 
-export type Lane = 'traces-pb' | 'rows';
-export const LANES: readonly Lane[] = ['traces-pb', 'rows'];
+export type Lane = 'traces-pb' | 'traces-rb' | 'rows';
+export const LANES: readonly Lane[] = ['traces-pb', 'traces-rb', 'rows'];
 
 export interface RowsRecordHeader {
   signal: Signal;

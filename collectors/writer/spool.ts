@@ -55,7 +55,7 @@ export interface Batch {
   path: string;
   bytes: number;
   records: number;
-  /** items per signal; for `traces-pb` batches recovered at start, 0 (not known without decoding) */
+  /** items per signal; for `traces-pb` and `traces-rb` batches recovered at start, 0 (not known without decoding) */
   items: ItemCounts;
   /** recovered from a previous run */
   recovered: boolean;
@@ -114,7 +114,7 @@ export class Spool {
     const found: Batch[] = [];
     let maxSeq = 0;
     for (const name of readdirSync(dir)) {
-      const m = /^(\d{12})\.(traces-pb|rows)\.(open|seg)$/.exec(name);
+      const m = /^(\d{12})\.(traces-pb|traces-rb|rows)\.(open|seg)$/.exec(name);
       if (!m) continue;
       const seq = Number(m[1]);
       const lane = m[2] as Lane;
@@ -134,7 +134,7 @@ export class Spool {
         continue;
       }
       const items = zero();
-      if (lane === 'traces-pb') {
+      if (lane !== 'rows') {
         // spans are counted when written
       } else {
         for (const [s, e] of scan.records) {

@@ -192,8 +192,19 @@ export const COLLECTOR_DEFAULTS = Object.freeze({
   metrics: Object.freeze({ port: 9464 }),
   stale_markers: false,
   shutdown_timeout_s: 5,
-  decoder: 'engine',
+  decoder: 'receiver',
 } as const);
+
+/**
+ * Who renders OTLP/protobuf spans to `otel_traces` rows (`collector.decoder`):
+ * - `receiver`: the receiver, as it takes a request (it walks the bytes once; the spool
+ *   holds rows in ClickHouse RowBinary, which the engine loads without parsing);
+ * - `engine`: ClickHouse, when the batch is written (the spool holds the sender's protobuf);
+ * - `js`: the writer, in JS, when the batch is written (the spool holds the sender's protobuf).
+ * bench/README.md compares them.
+ */
+export const COLLECTOR_DECODERS = ['receiver', 'engine', 'js'] as const;
+export type CollectorDecoder = (typeof COLLECTOR_DECODERS)[number];
 
 const positiveInt = z.number().int().positive();
 
@@ -237,8 +248,8 @@ export const collectorSchema = z
     stale_markers: z.boolean().default(COLLECTOR_DEFAULTS.stale_markers),
     /** on SIGTERM, how long to keep writing what is spooled, in seconds (the rest stays spooled); default 5 */
     shutdown_timeout_s: nonNegative.default(COLLECTOR_DEFAULTS.shutdown_timeout_s),
-    /** who decodes OTLP/protobuf trace batches: engine (ClickHouse) or js; default engine */
-    decoder: z.enum(['engine', 'js']).default(COLLECTOR_DEFAULTS.decoder),
+    /** who renders OTLP/protobuf spans to rows: receiver, engine (ClickHouse) or js (see COLLECTOR_DECODERS); default receiver */
+    decoder: z.enum(COLLECTOR_DECODERS).default(COLLECTOR_DEFAULTS.decoder),
   })
   .strict()
   .superRefine((c, ctx) => {

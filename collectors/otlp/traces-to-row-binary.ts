@@ -1,0 +1,646 @@
+/**
+ * The receiver's fast path for OTLP/protobuf trace exports: the request's bytes straight
+ * to `otel_traces` rows in `RowBinary` (the `traces-rb` lane, collectors/writer/span-row-binary.ts),
+ * walking the protobuf once without building message objects. Strings (names, keys,
+ * string values) are copied byte for byte — protobuf and RowBinary both write a string
+ * as a varint length and its UTF-8 bytes — and ids are written as hex straight from
+ * their bytes. Measured on the benchmark's spans (bench/README.md): several times faster
+ * than decoding with protobufjs and rendering rows, which no longer fits in one core at
+ * the collector's target rate.
+ *
+ * It must write exactly what the reference path writes — `decodeTracesProtobuf` →
+ * `checkTraceRequest` / `tracesToRows` → `spanRowsToRowBinary` — and it only takes what it
+ * can render that way. Anything else returns `undefined`, and the caller takes the
+ * reference path, whose verdict (a `DecodeError`, a partial success) and rows stand:
+ * - malformed or unusual protobuf: a length or field running past its message, a wire
+ *   type other than the field's, groups, varints longer than protobuf allows, an empty
+ *   or unrelated payload (no `resource_spans`);
+ * - a span kind or status code out of range, an id of the wrong length, a span without
+ *   a trace id or span id (refused one by one: partial success);
+ * - strings that are not valid UTF-8 (protobufjs replaces the bad bytes);
+ * - an attribute list with a repeated key (the exporter keeps the last value) or a key
+ *   starting with a digit (a JS object orders integer-like keys first);
+ * - an `AnyValue` with more than one member set.
+ * Array and kvlist values are rendered by the reference code (`anyValueAsString` over the
+ * generated decoder's object for that one value), so their JSON is the same by construction.
+ * test/collectors/traces-to-row-binary.test.ts checks byte equality with the reference.
+ *
+ * Field numbers are those of opentelemetry-proto's trace.proto, common.proto and
+ * resource.proto (https://github.com/open-telemetry/opentelemetry-proto).
+ */
+import { isUtf8 } from 'node:buffer';
+import { RowBinaryWriter } from '../writer/row-binary.js';
+import { anyValueAsString, SERVICE_NAME_KEY } from './attributes.js';
+import { goFloatAsString } from './go-format.js';
+import { i64ToDecimal } from './int64.js';
+import { AnyValueType } from './otlp-proto.js';
+import { SPAN_ID_BYTES, TRACE_ID_BYTES } from './ids.js';
+
+export interface TraceRowBinary {
+  /** spans (rows) written */
+  spans: number;
+  /** the rows, a `traces-rb` record */
+  bytes: Buffer;
+}
+
+/** The request as `traces-rb` rows, or `undefined` when it must take the reference path. */
+export function tracesProtobufToRowBinary(body: Buffer): TraceRowBinary | undefined {
+  if (body.length === 0) return undefined;
+  try {
+    return new Transcoder(body).request();
+  } catch (e) {
+    if (e === OFF_PATH) return undefined;
+    // a read past the end of the buffer (a malformed payload): the reference path says what is wrong
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
+/** Thrown (one shared instance, no stack to build) to leave the fast path. */
+const OFF_PATH: unique symbol = Symbol('not on the fast path');
+
+const WIRE_VARINT = 0;
+const WIRE_I64 = 1;
+const WIRE_LEN = 2;
+const WIRE_I32 = 5;
+
+/** pdata's `SpanKind.String()` / `StatusCode.String()` as RowBinary Strings, by enum value. */
+const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'].map(rowBinaryString);
+const STATUS_CODES = ['Unset', 'Ok', 'Error'].map(rowBinaryString);
+const EMPTY_STRING = rowBinaryString('');
+const SERVICE_NAME = Buffer.from(SERVICE_NAME_KEY, 'utf8');
+
+function rowBinaryString(s: string): Buffer {
+  const w = new RowBinaryWriter(64);
+  w.string(s);
+  return w.toBuffer();
+}
+
+/** [start, end) of a field's bytes; -1 when absent. */
+interface Range {
+  start: number;
+  end: number;
+}
+
+interface SpanFields {
+  traceId: Range;
+  spanId: Range;
+  traceState: Range;
+  parentSpanId: Range;
+  name: Range;
+  kind: number;
+  /** fixed64 start/end times: offset of their 8 bytes, -1 when absent */
+  startAt: number;
+  endAt: number;
+  /** [start, end, start, end, …] of the KeyValues */
+  attributes: number[];
+  events: Range[];
+  links: Range[];
+  status: Range;
+}
+
+class Transcoder {
+  private pos = 0;
+  private readonly out: RowBinaryWriter;
+  /** attribute pairs of one map, before their count is known */
+  private readonly pairs = new RowBinaryWriter(4096);
+  /** [hash, start, end, …] of the keys of the map being rendered (to find a repeated key) */
+  private readonly keys: number[] = [];
+  private spans = 0;
+  /** low and high halves of the last 64-bit varint read */
+  private lo = 0;
+  private hi = 0;
+  /** end of the last length-delimited field read by `lenStart` */
+  private fieldEnd = 0;
+
+  constructor(private readonly buf: Buffer) {
+    this.out = new RowBinaryWriter(buf.length * 2 + 1024);
+  }
+
+  request(): TraceRowBinary {
+    const end = this.buf.length;
+    let resourceSpans = 0;
+    while (this.pos < end) {
+      const tag = this.tag();
+      if (tag >>> 3 === 1) {
+        const r = this.len(tag, end);
+        this.resourceSpans(r.start, r.end);
+        resourceSpans++;
+      } else this.skip(tag & 7, end);
+    }
+    if (resourceSpans === 0) throw OFF_PATH;
+    return { spans: this.spans, bytes: this.out.toBuffer() };
+  }
+
+  // ---- protobuf reading (positions checked against the enclosing message's end) ----
+
+  /** A varint of at most 32 bits (tags, lengths, enums ≥ 0). */
+  private varint32(): number {
+    const buf = this.buf;
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (this.pos >= buf.length) throw OFF_PATH;
+      const b = buf[this.pos++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) {
+        if (value > 0x7fffffff) throw OFF_PATH;
+        return value;
+      }
+    }
+    throw OFF_PATH;
+  }
+
+  /** A varint of up to 64 bits into `lo`/`hi` (as protobufjs reads int64: bits past 64 dropped). */
+  private varint64(): void {
+    const buf = this.buf;
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= buf.length) throw OFF_PATH;
+      const b = buf[this.pos++]!;
+      const bits = b & 0x7f;
+      if (i < 4) lo |= bits << (7 * i);
+      else if (i === 4) {
+        lo |= bits << 28;
+        hi |= bits >>> 4;
+      } else hi |= bits << (7 * i - 32);
+      if (b < 0x80) {
+        this.lo = lo >>> 0;
+        this.hi = hi >>> 0;
+        return;
+      }
+    }
+    throw OFF_PATH;
+  }
+
+  private tag(): number {
+    return this.varint32();
+  }
+
+  /**
+   * Where a length-delimited field's bytes start (its tag read), checked to lie within
+   * `end`; where they end is left in `fieldEnd` (no object per field on the hot path).
+   */
+  private lenStart(tag: number, end: number): number {
+    if ((tag & 7) !== WIRE_LEN) throw OFF_PATH;
+    const n = this.varint32();
+    const start = this.pos;
+    if (start + n > end) throw OFF_PATH;
+    this.pos = start + n;
+    this.fieldEnd = start + n;
+    return start;
+  }
+
+  /** The bytes of a length-delimited field (its tag read), checked to lie within `end`. */
+  private len(tag: number, end: number): Range {
+    const start = this.lenStart(tag, end);
+    return { start, end: this.fieldEnd };
+  }
+
+  /** Offset of a fixed64 field's 8 bytes (its tag read). */
+  private fixed64(tag: number, end: number): number {
+    if ((tag & 7) !== WIRE_I64 || this.pos + 8 > end) throw OFF_PATH;
+    const at = this.pos;
+    this.pos += 8;
+    return at;
+  }
+
+  /** An enum (int32 as protobufjs reads it: the varint's low 32 bits, signed). */
+  private enumValue(tag: number): number {
+    if ((tag & 7) !== WIRE_VARINT) throw OFF_PATH;
+    this.varint64();
+    return this.lo | 0;
+  }
+
+  private skip(wire: number, end: number): void {
+    switch (wire) {
+      case WIRE_VARINT:
+        this.varint64();
+        break;
+      case WIRE_I64:
+        this.pos += 8;
+        break;
+      case WIRE_LEN: {
+        const n = this.varint32(); // read before `pos` is: the varint moves it
+        this.pos += n;
+        break;
+      }
+      case WIRE_I32:
+        this.pos += 4;
+        break;
+      default:
+        throw OFF_PATH; // groups, or not protobuf
+    }
+    if (this.pos > end) throw OFF_PATH;
+  }
+
+  // ---- messages ----
+
+  private resourceSpans(start: number, end: number): void {
+    this.pos = start;
+    let resource: Range | undefined;
+    const scopeSpans: Range[] = [];
+    while (this.pos < end) {
+      const tag = this.tag();
+      const field = tag >>> 3;
+      if (field === 1) resource = this.len(tag, end);
+      else if (field === 2) scopeSpans.push(this.len(tag, end));
+      else this.skip(tag & 7, end);
+    }
+    // the resource's attributes (a RowBinary map) and ServiceName, once for all its spans
+    const attributes: number[] = [];
+    if (resource) {
+      this.pos = resource.start;
+      while (this.pos < resource.end) {
+        const tag = this.tag();
+        if (tag >>> 3 === 1) attributes.push(this.lenStart(tag, resource.end), this.fieldEnd);
+        else this.skip(tag & 7, resource.end);
+      }
+    }
+    const resourceMap = new RowBinaryWriter(1024);
+    const serviceName = this.renderMap(attributes, resourceMap, true) ?? EMPTY_STRING;
+    const resourceColumns = Buffer.concat([serviceName, resourceMap.toBuffer()]);
+    for (const ss of scopeSpans) this.scopeSpans(ss, resourceColumns);
+    this.pos = end;
+  }
+
+  private scopeSpans(ss: Range, resourceColumns: Buffer): void {
+    this.pos = ss.start;
+    let scope: Range | undefined;
+    const spans: Range[] = [];
+    while (this.pos < ss.end) {
+      const tag = this.tag();
+      const field = tag >>> 3;
+      if (field === 1) scope = this.len(tag, ss.end);
+      else if (field === 2) spans.push(this.len(tag, ss.end));
+      else this.skip(tag & 7, ss.end);
+    }
+    let name = EMPTY_RANGE;
+    let version = EMPTY_RANGE;
+    if (scope) {
+      this.pos = scope.start;
+      while (this.pos < scope.end) {
+        const tag = this.tag();
+        const field = tag >>> 3;
+        if (field === 1) name = this.len(tag, scope.end);
+        else if (field === 2) version = this.len(tag, scope.end);
+        else this.skip(tag & 7, scope.end);
+      }
+    }
+    const scopeColumns = new RowBinaryWriter(256);
+    this.utf8String(scopeColumns, name.start, name.end);
+    this.utf8String(scopeColumns, version.start, version.end);
+    const scopeBytes = scopeColumns.toBuffer();
+    for (const sp of spans) this.span(sp, resourceColumns, scopeBytes);
+  }
+
+  private span(sp: Range, resourceColumns: Buffer, scopeColumns: Buffer): void {
+    const f = this.readSpan(sp);
+    if (f.traceId.end - f.traceId.start !== TRACE_ID_BYTES || f.spanId.end - f.spanId.start !== SPAN_ID_BYTES) throw OFF_PATH;
+    if (!this.isIdLength(f.parentSpanId, SPAN_ID_BYTES)) throw OFF_PATH;
+    // a span without an id is refused by itself (partial success): the reference path says so
+    if (this.isZero(f.traceId) || this.isZero(f.spanId)) throw OFF_PATH;
+    if (f.kind < 0 || f.kind >= SPAN_KINDS.length) throw OFF_PATH;
+    let statusMessage = EMPTY_RANGE;
+    let statusCode = 0;
+    if (f.status.start >= 0) {
+      this.pos = f.status.start;
+      while (this.pos < f.status.end) {
+        const tag = this.tag();
+        const field = tag >>> 3;
+        if (field === 2) statusMessage = this.len(tag, f.status.end);
+        else if (field === 3) statusCode = this.enumValue(tag);
+        else this.skip(tag & 7, f.status.end);
+      }
+      if (this.pos !== f.status.end) throw OFF_PATH;
+    }
+    if (statusCode < 0 || statusCode >= STATUS_CODES.length) throw OFF_PATH;
+
+    const w = this.out;
+    const buf = this.buf;
+    if (f.startAt >= 0) w.raw(buf, f.startAt, f.startAt + 8);
+    else w.u64Halves(0, 0);
+    w.hexString(buf, f.traceId.start, f.traceId.end);
+    w.hexString(buf, f.spanId.start, f.spanId.end);
+    this.hexIdOrEmpty(f.parentSpanId);
+    this.utf8String(w, f.traceState.start, f.traceState.end);
+    this.utf8String(w, f.name.start, f.name.end);
+    w.raw(SPAN_KINDS[f.kind]!);
+    w.raw(resourceColumns);
+    w.raw(scopeColumns);
+    this.renderMap(f.attributes, w, false);
+    // Duration: end − start modulo 2^64, in 32-bit halves (Go's uint64 arithmetic)
+    const startLo = f.startAt >= 0 ? buf.readUInt32LE(f.startAt) : 0;
+    const startHi = f.startAt >= 0 ? buf.readUInt32LE(f.startAt + 4) : 0;
+    const endLo = f.endAt >= 0 ? buf.readUInt32LE(f.endAt) : 0;
+    const endHi = f.endAt >= 0 ? buf.readUInt32LE(f.endAt + 4) : 0;
+    const borrow = endLo < startLo ? 1 : 0;
+    w.u64Halves(endLo - startLo, endHi - startHi - borrow);
+    w.raw(STATUS_CODES[statusCode]!);
+    this.utf8String(w, statusMessage.start, statusMessage.end);
+    this.events(f.events);
+    this.links(f.links);
+    this.spans++;
+  }
+
+  private readSpan(sp: Range): SpanFields {
+    const f: SpanFields = {
+      traceId: EMPTY_RANGE,
+      spanId: EMPTY_RANGE,
+      traceState: EMPTY_RANGE,
+      parentSpanId: EMPTY_RANGE,
+      name: EMPTY_RANGE,
+      kind: 0,
+      startAt: -1,
+      endAt: -1,
+      attributes: [],
+      events: [],
+      links: [],
+      status: ABSENT,
+    };
+    const end = sp.end;
+    this.pos = sp.start;
+    while (this.pos < end) {
+      const tag = this.tag();
+      switch (tag >>> 3) {
+        case 1:
+          f.traceId = this.len(tag, end);
+          break;
+        case 2:
+          f.spanId = this.len(tag, end);
+          break;
+        case 3:
+          f.traceState = this.len(tag, end);
+          break;
+        case 4:
+          f.parentSpanId = this.len(tag, end);
+          break;
+        case 5:
+          f.name = this.len(tag, end);
+          break;
+        case 6:
+          f.kind = this.enumValue(tag);
+          break;
+        case 7:
+          f.startAt = this.fixed64(tag, end);
+          break;
+        case 8:
+          f.endAt = this.fixed64(tag, end);
+          break;
+        case 9:
+          f.attributes.push(this.lenStart(tag, end), this.fieldEnd);
+          break;
+        case 11:
+          f.events.push(this.len(tag, end));
+          break;
+        case 13:
+          f.links.push(this.len(tag, end));
+          break;
+        case 15:
+          f.status = this.len(tag, end);
+          break;
+        default:
+          this.skip(tag & 7, end);
+      }
+    }
+    if (this.pos !== end) throw OFF_PATH;
+    return f;
+  }
+
+  private events(events: readonly Range[]): void {
+    const w = this.out;
+    w.varint(events.length);
+    if (events.length === 0) {
+      w.varint(0);
+      w.varint(0);
+      return;
+    }
+    const parsed = events.map((e) => {
+      let timeAt = -1;
+      let name = EMPTY_RANGE;
+      const attributes: number[] = [];
+      this.pos = e.start;
+      while (this.pos < e.end) {
+        const tag = this.tag();
+        const field = tag >>> 3;
+        if (field === 1) timeAt = this.fixed64(tag, e.end);
+        else if (field === 2) name = this.len(tag, e.end);
+        else if (field === 3) attributes.push(this.lenStart(tag, e.end), this.fieldEnd);
+        else this.skip(tag & 7, e.end);
+      }
+      return { timeAt, name, attributes };
+    });
+    for (const e of parsed) {
+      if (e.timeAt >= 0) w.raw(this.buf, e.timeAt, e.timeAt + 8);
+      else w.u64Halves(0, 0);
+    }
+    w.varint(parsed.length);
+    for (const e of parsed) this.utf8String(w, e.name.start, e.name.end);
+    w.varint(parsed.length);
+    for (const e of parsed) this.renderMap(e.attributes, w, false);
+  }
+
+  private links(links: readonly Range[]): void {
+    const w = this.out;
+    if (links.length === 0) {
+      for (let k = 0; k < 4; k++) w.varint(0);
+      return;
+    }
+    const parsed = links.map((l) => {
+      let traceId = EMPTY_RANGE;
+      let spanId = EMPTY_RANGE;
+      let traceState = EMPTY_RANGE;
+      const attributes: number[] = [];
+      this.pos = l.start;
+      while (this.pos < l.end) {
+        const tag = this.tag();
+        switch (tag >>> 3) {
+          case 1:
+            traceId = this.len(tag, l.end);
+            break;
+          case 2:
+            spanId = this.len(tag, l.end);
+            break;
+          case 3:
+            traceState = this.len(tag, l.end);
+            break;
+          case 4:
+            attributes.push(this.lenStart(tag, l.end), this.fieldEnd);
+            break;
+          default:
+            this.skip(tag & 7, l.end);
+        }
+      }
+      if (!this.isIdLength(traceId, TRACE_ID_BYTES) || !this.isIdLength(spanId, SPAN_ID_BYTES)) throw OFF_PATH;
+      return { traceId, spanId, traceState, attributes };
+    });
+    w.varint(parsed.length);
+    for (const l of parsed) this.hexIdOrEmpty(l.traceId);
+    w.varint(parsed.length);
+    for (const l of parsed) this.hexIdOrEmpty(l.spanId);
+    w.varint(parsed.length);
+    for (const l of parsed) this.utf8String(w, l.traceState.start, l.traceState.end);
+    w.varint(parsed.length);
+    for (const l of parsed) this.renderMap(l.attributes, w, false);
+  }
+
+  // ---- attributes ----
+
+  /**
+   * Writes the KeyValues at `kvs` ([start, end, …]) to `w` as a RowBinary
+   * Map(String, String), values as `Value.AsString()`. With `serviceName`, returns the
+   * first `service.name` value as a RowBinary String (undefined when there is none).
+   */
+  private renderMap(kvs: readonly number[], w: RowBinaryWriter, serviceName: boolean): Buffer | undefined {
+    const pairs = this.pairs;
+    pairs.truncate(0);
+    const buf = this.buf;
+    const keys = this.keys;
+    keys.length = 0;
+    let service: Buffer | undefined;
+    for (let i = 0; i < kvs.length; i += 2) {
+      const kvEnd = kvs[i + 1]!;
+      let keyStart = 0;
+      let keyEnd = 0;
+      let valueStart = -1;
+      let valueEnd = -1;
+      this.pos = kvs[i]!;
+      while (this.pos < kvEnd) {
+        const tag = this.tag();
+        const field = tag >>> 3;
+        if (field === 1) {
+          keyStart = this.lenStart(tag, kvEnd);
+          keyEnd = this.fieldEnd;
+        } else if (field === 2) {
+          valueStart = this.lenStart(tag, kvEnd);
+          valueEnd = this.fieldEnd;
+        } else this.skip(tag & 7, kvEnd);
+      }
+      // a key a JS object would order first (integer-like), or a repeated key: the reference decides
+      const first = buf[keyStart]!;
+      if (keyEnd > keyStart && first >= 0x30 && first <= 0x39) throw OFF_PATH;
+      const h = this.keyHash(keyStart, keyEnd);
+      for (let k = 0; k < keys.length; k += 3) {
+        if (keys[k] === h && this.sameBytes(keyStart, keyEnd, keys[k + 1]!, keys[k + 2]!)) throw OFF_PATH;
+      }
+      keys.push(h, keyStart, keyEnd);
+      this.utf8String(pairs, keyStart, keyEnd);
+      const valueAt = pairs.length;
+      this.anyValue(valueStart, valueEnd, pairs);
+      if (serviceName && service === undefined && this.equalsBytes(keyStart, keyEnd, SERVICE_NAME)) service = pairs.slice(valueAt);
+    }
+    w.varint(keys.length / 3);
+    w.raw(pairs.view());
+    return service;
+  }
+
+  /** `Value.AsString()` of the AnyValue at [start, end) (start -1: no value) as a RowBinary String. */
+  private anyValue(start: number, end: number, w: RowBinaryWriter): void {
+    if (start < 0 || start === end) {
+      w.raw(EMPTY_STRING);
+      return;
+    }
+    this.pos = start;
+    let members = 0;
+    let tag = 0;
+    let at = 0;
+    while (this.pos < end) {
+      const t = this.tag();
+      const f = t >>> 3;
+      if (f >= 1 && f <= 7) {
+        members++;
+        tag = t;
+        at = this.pos;
+      }
+      this.skip(t & 7, end);
+    }
+    if (members > 1) throw OFF_PATH;
+    if (members === 0) {
+      w.raw(EMPTY_STRING);
+      return;
+    }
+    this.pos = at;
+    const wire = tag & 7;
+    switch (tag >>> 3) {
+      case 1: {
+        // string_value
+        const s = this.lenStart(tag, end);
+        this.utf8String(w, s, this.fieldEnd);
+        return;
+      }
+      case 2: // bool_value (protobufjs: the varint's low 32 bits, non-zero)
+        if (wire !== WIRE_VARINT) throw OFF_PATH;
+        this.varint64();
+        w.string(this.lo !== 0 ? 'true' : 'false');
+        return;
+      case 3: {
+        // int_value
+        if (wire !== WIRE_VARINT) throw OFF_PATH;
+        this.varint64();
+        w.string(this.hi < 0x200000 ? String(this.hi * 4294967296 + this.lo) : i64ToDecimal({ low: this.lo, high: this.hi }));
+        return;
+      }
+      case 4: // double_value
+        w.string(goFloatAsString(this.buf.readDoubleLE(this.fixed64(tag, end))));
+        return;
+      case 7: {
+        // bytes_value
+        const s = this.lenStart(tag, end);
+        w.string(this.buf.toString('base64', s, this.fieldEnd));
+        return;
+      }
+      default: {
+        // array_value, kvlist_value: the reference renders them (Go's json.Marshal)
+        if (wire !== WIRE_LEN) throw OFF_PATH;
+        let rendered: string;
+        try {
+          rendered = anyValueAsString(AnyValueType.decode(this.buf.subarray(start, end)));
+        } catch {
+          throw OFF_PATH; // nested too deeply, or malformed inside: the reference says which
+        }
+        w.string(rendered);
+      }
+    }
+  }
+
+  // ---- strings and ids ----
+
+  /** A String of the bytes at [start, end), which must be valid UTF-8 (as protobufjs decodes them unchanged). */
+  private utf8String(w: RowBinaryWriter, start: number, end: number): void {
+    if (!w.asciiString(this.buf, start, end) && !isUtf8(this.buf.subarray(start, end))) throw OFF_PATH;
+  }
+
+  /** The id at `r` as the exporter writes it: hex, or "" when absent or all zeros. */
+  private hexIdOrEmpty(r: Range): void {
+    if (this.isZero(r)) this.out.raw(EMPTY_STRING);
+    else this.out.hexString(this.buf, r.start, r.end);
+  }
+
+  private isIdLength(r: Range, size: number): boolean {
+    const n = r.end - r.start;
+    return n === 0 || n === size;
+  }
+
+  /** Absent, empty or all zeros. */
+  private isZero(r: Range): boolean {
+    for (let i = r.start; i < r.end; i++) if (this.buf[i] !== 0) return false;
+    return true;
+  }
+
+  private keyHash(start: number, end: number): number {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ this.buf[i]!, 0x01000193);
+    return h;
+  }
+
+  private sameBytes(start: number, end: number, otherStart: number, otherEnd: number): boolean {
+    return end - start === otherEnd - otherStart && this.buf.compare(this.buf, otherStart, otherEnd, start, end) === 0;
+  }
+
+  private equalsBytes(start: number, end: number, bytes: Buffer): boolean {
+    return end - start === bytes.length && this.buf.compare(bytes, 0, bytes.length, start, end) === 0;
+  }
+}
+
+const EMPTY_RANGE: Range = { start: 0, end: 0 };
+const ABSENT: Range = { start: -1, end: -1 };

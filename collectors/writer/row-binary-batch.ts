@@ -1,0 +1,53 @@
+/**
+ * Stages `traces-rb` spool batches (span-row-binary.ts): their records, concatenated, are
+ * one RowBinary stream of `otel_traces` rows, loaded into the load's staging table by one
+ * INSERT — the engine reads binary columns, it neither decodes protobuf nor parses text.
+ *
+ * - embedded store: chDB's connection turns an insert body into a string, so the stream
+ *   is written to a temporary file (RAM-backed /dev/shm when there is one) and read with
+ *   `file(…, 'RowBinary', <structure>)`;
+ * - server: the stream is the body of `INSERT … FORMAT RowBinary` (only the embedded path
+ *   is exercised by the tests here: no ClickHouse server can be installed on this machine).
+ *
+ * A record that is not what the lane says (disk corruption) fails the INSERT with the
+ * engine's parse error: the writer retries the batch and then sets it aside in `failed/`.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { Store } from '../../core/store/open-store.js';
+import { columnIdent } from '../../core/schema/ddl.js';
+import { payloadTempDir } from '../otlp-engine/stage-traces.js';
+import { sqlString } from '../otlp-engine/trace-sql.js';
+import { SPAN_ROW_BINARY_COLUMNS, SPAN_ROW_BINARY_STRUCTURE } from './span-row-binary.js';
+import type { StagedLoad } from './staged-load.js';
+
+/** Stages the span rows of `records` (whole `traces-rb` records, in order); returns the rows staged. */
+export async function stageSpanRowBinary(store: Store, load: StagedLoad, records: readonly Buffer[]): Promise<number> {
+  const stage = await load.stagingTable('otel_traces');
+  const into = `INSERT INTO ${stage.name} (${SPAN_ROW_BINARY_COLUMNS.map(([name]) => columnIdent(name)).join(', ')})`;
+  const before = await countRows(store, stage.name);
+  if (store.kind === 'server') {
+    const result = await store.client.exec({ query: `${into} FORMAT RowBinary`, values: Readable.from(records) });
+    for await (const _ of result.stream) {
+      // drain: an INSERT answers nothing, but the response must be consumed
+    }
+  } else {
+    const path = join(payloadTempDir(), `tf-rows-${process.pid}-${randomUUID()}.rowbinary`);
+    try {
+      await writeFile(path, Buffer.concat(records));
+      await store.client.command({ query: `${into} SELECT * FROM file(${sqlString(path)}, 'RowBinary', ${sqlString(SPAN_ROW_BINARY_STRUCTURE)})` });
+    } finally {
+      await rm(path, { force: true });
+    }
+  }
+  const rows = (await countRows(store, stage.name)) - before;
+  load.noteStaged('otel_traces', rows);
+  return rows;
+}
+
+async function countRows(store: Store, table: string): Promise<number> {
+  const rs = await store.client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' });
+  return Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
+}
