@@ -1,11 +1,15 @@
 /**
  * `npm run bench:collect`: the live collector end to end — OTLP/protobuf trace exports
  * POSTed over loopback to `token-factory collect` (a child process, as in production:
- * its RSS is the collector's alone) until every span is a row in ClickHouse — next to,
- * from the same run on the same machine and the same spans:
+ * its RSS is the collector's alone) until every span is a row in ClickHouse, once per
+ * `--decoder` in BENCH_DECODERS — next to, from the same run on the same machine and the
+ * same spans:
  * - file ingest (`ingestFiles`, engine decoder, 10 k-span files): `token-factory ingest`;
- * - the engine alone: the collector's own writer over the same batches already spooled
- *   (ClickHouse decodes, flattens, deduplicates and inserts; no HTTP, no JS decode).
+ * - the writer alone over the same spans already spooled, as the receiver spools them
+ *   with decoder `receiver` (`traces-rb`: RowBinary rows) and with `engine` (`traces-pb`:
+ *   the senders' protobuf, which ClickHouse decodes): no HTTP;
+ * - what rendering a request costs the receiver on one core: its fast path, the
+ *   reference decoder, and the check decoder `engine` does at the door.
  *
  * The sender keeps `BENCH_CONCURRENCY` requests in flight (keep-alive), each an SDK-sized
  * batch of `BENCH_SPANS_PER_REQUEST` spans. End to end = first request sent → the
@@ -14,7 +18,7 @@
  * (TraceId, SpanId) = spans sent).
  *
  * Environment: BENCH_SPANS (default 1000000), BENCH_SPANS_PER_REQUEST (512),
- * BENCH_CONCURRENCY (8). Progress to stderr, the table to stdout. Generation is not measured.
+ * BENCH_CONCURRENCY (8), BENCH_DECODERS (receiver,engine). Progress to stderr, the table to stdout. Generation is not measured.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,9 +29,16 @@ import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
 import { migrate } from '../core/schema/migrate.js';
 import { openStore, type Store } from '../core/store/open-store.js';
+import { COLLECTOR_DECODERS, type CollectorDecoder } from '../core/config/schema.js';
 import { ingestFiles } from '../collectors/ingest/ingest-files.js';
+import { decodeTracesProtobuf } from '../collectors/otlp/decode-protobuf.js';
+import { checkTraceRequest } from '../collectors/otlp/receiver-intake.js';
+import { tracesProtobufToRowBinary } from '../collectors/otlp/traces-to-row-binary.js';
+import { tracesToRows } from '../collectors/otlp/traces-to-rows.js';
 import { createCollectorMetrics } from '../collectors/observability/collector-metrics.js';
 import { BatchWriter } from '../collectors/writer/batch-writer.js';
+import { spanRowsToRowBinary } from '../collectors/writer/span-row-binary.js';
+import type { Lane } from '../collectors/writer/spool-record.js';
 import { Spool } from '../collectors/writer/spool.js';
 import { encodeProtobuf, genAiTraceRequest } from './genai-spans.js';
 
@@ -37,6 +48,11 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const REQUESTS = Math.ceil(SPANS / PER_REQUEST);
 const TOTAL = REQUESTS * PER_REQUEST;
 const FILE_SPANS = 10_000;
+const DECODERS = (process.env.BENCH_DECODERS ?? 'receiver,engine').split(',').map((d) => {
+  const decoder = d.trim();
+  if (!(COLLECTOR_DECODERS as readonly string[]).includes(decoder)) throw new Error(`BENCH_DECODERS: ${decoder} is not one of ${COLLECTOR_DECODERS.join(', ')}`);
+  return decoder as CollectorDecoder;
+});
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const progress = (text: string): void => void process.stderr.write(`\r\x1b[K${text}`);
@@ -67,10 +83,11 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 }
 
 /** Starts the collector; resolves with its URLs once it listens. */
-async function startCollector(dir: string): Promise<{ child: ChildProcess; otlp: URL; metrics: string }> {
+async function startCollector(dir: string, decoder: CollectorDecoder): Promise<{ child: ChildProcess; otlp: URL; metrics: string }> {
+  mkdirSync(dir, { recursive: true });
   const cfg = join(dir, 'collect.yaml');
-  writeFileSync(cfg, `store: { path: ${join(dir, 'collect-store')} }\napi: { port: 0 }\n`);
-  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'collect', '--config', cfg, '--otlp-port', '0', '--metrics-port', '0'], {
+  writeFileSync(cfg, `store: { path: ${join(dir, 'store')} }\napi: { port: 0 }\n`);
+  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'collect', '--config', cfg, '--otlp-port', '0', '--metrics-port', '0', '--decoder', decoder], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -111,75 +128,113 @@ async function count(store: Store): Promise<{ rows: number; distinct: number }> 
   return { rows: Number(r?.rows ?? 0), distinct: Number(r?.distinct ?? 0) };
 }
 
+/** The collector (a child process) end to end: every request POSTed and acknowledged, then every span written. */
+async function collectEndToEnd(dir: string, bodies: readonly Uint8Array[], decoder: CollectorDecoder): Promise<Row> {
+  const { child, otlp, metrics } = await startCollector(join(dir, `collect-${decoder}`), decoder);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  let next = 0;
+  let retried = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const i = next++;
+        for (;;) {
+          const status = await post(agent, otlp, bodies[i]!);
+          if (status === 200) break;
+          if (status !== 429 && status !== 503) throw new Error(`request ${i}: HTTP ${status}`);
+          retried++;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        if (i % 200 === 0) progress(`collect (decoder ${decoder}): ${i}/${bodies.length} requests acknowledged`);
+      }
+    }),
+  );
+  const ackSeconds = (performance.now() - started) / 1000;
+  let shown = -1;
+  await waitFor(
+    'every span to be written',
+    async () => {
+      const n = await writtenSpans(metrics);
+      if (n !== shown) progress(`collect (decoder ${decoder}): ${n.toLocaleString('en')} / ${TOTAL.toLocaleString('en')} spans written`);
+      shown = n;
+      return n >= TOTAL ? n : undefined;
+    },
+    600_000,
+  );
+  const e2eSeconds = (performance.now() - started) / 1000;
+  const rss = rssOf(child.pid!);
+  agent.destroy();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  progress('');
+  const store = await openStore({ kind: 'embedded', path: join(dir, `collect-${decoder}`, 'store') }, { command: 'bench' });
+  let stored: { rows: number; distinct: number };
+  try {
+    stored = await count(store);
+  } finally {
+    await store.close();
+  }
+  const rowsCheck = stored.rows === TOTAL && stored.distinct === TOTAL ? 'exactly once' : `MISMATCH: ${stored.rows} rows, ${stored.distinct} distinct`;
+  return {
+    method: `collect --decoder ${decoder}: OTLP/protobuf over loopback → rows (end to end)`,
+    spans: TOTAL,
+    seconds: e2eSeconds,
+    peakRssMib: rss.peakMib,
+    note: `all acknowledged after ${ackSeconds.toFixed(1)} s; ${retried} retries (429/503); stored ${rowsCheck}`,
+  };
+}
+
+/** The collector's writer alone (in this process) over spooled batches of `lane`: no HTTP. */
+async function writerAlone(store: Store, dir: string, lane: Lane, records: readonly Buffer[], items: number, note: string): Promise<Row> {
+  await store.client.command({ query: 'TRUNCATE TABLE otel_traces' });
+  progress(`spooling ${lane} batches for the writer-only run …`);
+  const spool = Spool.open(join(dir, `bench-spool-${lane}`), { maxBatchAgeMs: 60_000 });
+  for (const r of records) await spool.append(lane, [r], { traces: items });
+  await spool.sealAll();
+  const batches = spool.sealed.length;
+  progress(`writer alone (${lane}) …`);
+  const writer = new BatchWriter(store, spool, createCollectorMetrics({ processMetrics: false }));
+  const t = performance.now();
+  let peak = process.memoryUsage.rss();
+  const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  writer.start();
+  await writer.drain(600_000);
+  clearInterval(sample);
+  const seconds = (performance.now() - t) / 1000;
+  const written = await count(store);
+  return { method: `writer alone: ${batches} spooled ${lane} batches → rows`, spans: written.rows, seconds, peakRssMib: peak / 2 ** 20, note };
+}
+
+/** One core rendering requests to rows in JS (what the receiver does per request), best of three passes. */
+function renderInJs(method: string, bodies: readonly Buffer[], render: (body: Buffer) => unknown, note: string): Row {
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const t = performance.now();
+    for (const b of bodies) render(b);
+    best = Math.min(best, (performance.now() - t) / 1000);
+  }
+  return { method, spans: bodies.length * PER_REQUEST, seconds: best, peakRssMib: undefined, note };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tf-bench-collect-'));
   try {
-    const bodies: Uint8Array[] = [];
+    const bodies: Buffer[] = [];
     let bytes = 0;
     for (let i = 0; i < REQUESTS; i++) {
       if (i % 100 === 0) progress(`generating ${REQUESTS} requests of ${PER_REQUEST} spans: ${i}`);
-      const body = encodeProtobuf(genAiTraceRequest(i, PER_REQUEST, TOTAL));
+      const body = Buffer.from(encodeProtobuf(genAiTraceRequest(i, PER_REQUEST, TOTAL)));
       bodies.push(body);
       bytes += body.length;
     }
     progress(`generated ${(bytes / 2 ** 20).toFixed(0)} MiB of OTLP/protobuf\n`);
     const rows: Row[] = [];
 
-    // 1. the collector end to end
-    const { child, otlp, metrics } = await startCollector(dir);
-    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    let next = 0;
-    let retried = 0;
-    let peakSampledMib = 0;
-    const sampler = setInterval(() => (peakSampledMib = Math.max(peakSampledMib, rssOf(child.pid!).nowMib)), 100);
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < bodies.length) {
-          const i = next++;
-          for (;;) {
-            const status = await post(agent, otlp, bodies[i]!);
-            if (status === 200) break;
-            if (status !== 429 && status !== 503) throw new Error(`request ${i}: HTTP ${status}`);
-            retried++;
-            await new Promise((r) => setTimeout(r, 200));
-          }
-          if (i % 200 === 0) progress(`collect: ${i}/${bodies.length} requests acknowledged`);
-        }
-      }),
-    );
-    const ackSeconds = (performance.now() - started) / 1000;
-    let shown = -1;
-    await waitFor(
-      'every span to be written',
-      async () => {
-        const n = await writtenSpans(metrics);
-        if (n !== shown) progress(`collect: ${n.toLocaleString('en')} / ${TOTAL.toLocaleString('en')} spans written`);
-        shown = n;
-        return n >= TOTAL ? n : undefined;
-      },
-      600_000,
-    );
-    const e2eSeconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
-    const rss = rssOf(child.pid!);
-    agent.destroy();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    progress('');
-    rows.push({ method: 'collect: OTLP/protobuf over loopback → rows (end to end)', spans: TOTAL, seconds: e2eSeconds, peakRssMib: rss.peakMib, note: `all acknowledged after ${ackSeconds.toFixed(1)} s; ${retried} retries (429/503)` });
+    // 1. the collector end to end, with each decoder asked for
+    for (const decoder of DECODERS) rows.push(await collectEndToEnd(dir, bodies, decoder));
 
-    const store = await openStore({ kind: 'embedded', path: join(dir, 'collect-store') }, { command: 'bench' });
-    let stored: { rows: number; distinct: number };
-    try {
-      stored = await count(store);
-    } finally {
-      await store.close();
-    }
-    const rowsCheck = stored.rows === TOTAL && stored.distinct === TOTAL ? 'exactly once' : `MISMATCH: ${stored.rows} rows, ${stored.distinct} distinct`;
-    rows[0]!.note += `; stored ${rowsCheck}`;
-
-    // 2. file ingest and 3. the engine alone, on a fresh store in this process
+    // 2. file ingest and 3. the writer alone, on a fresh store in this process
     const files = join(dir, 'files');
     mkdirSync(files);
     const paths: string[] = [];
@@ -192,7 +247,7 @@ async function main(): Promise<void> {
     try {
       await migrate(bench);
       progress('file ingest …');
-      let t = performance.now();
+      const t = performance.now();
       let peak = process.memoryUsage.rss();
       const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
       await ingestFiles(bench, paths, { signal: 'traces', decoder: 'engine' });
@@ -200,26 +255,19 @@ async function main(): Promise<void> {
       const ingested = await count(bench);
       rows.push({ method: `file ingest: ${paths.length} OTLP/protobuf files (engine decoder)`, spans: ingested.rows, seconds: (performance.now() - t) / 1000, peakRssMib: peak / 2 ** 20, note: 'bench process (chDB in it)' });
 
-      await bench.client.command({ query: 'TRUNCATE TABLE otel_traces' });
-      progress('spooling the requests for the engine-only run …');
-      const spool = Spool.open(join(dir, 'bench-spool'), { maxBatchAgeMs: 60_000 });
-      for (let i = 0; i < bodies.length; i++) await spool.append('traces-pb', [Buffer.from(bodies[i]!)], { traces: PER_REQUEST });
-      await spool.sealAll();
-      const batches = spool.sealed.length;
-      progress('engine alone …');
-      const writer = new BatchWriter(bench, spool, createCollectorMetrics({ processMetrics: false }));
-      t = performance.now();
-      peak = process.memoryUsage.rss();
-      const sample2 = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
-      writer.start();
-      await writer.drain(600_000);
-      clearInterval(sample2);
-      const engineSeconds = (performance.now() - t) / 1000;
-      const engine = await count(bench);
-      rows.push({ method: `engine alone: the writer over the same ${batches} spooled batches`, spans: engine.rows, seconds: engineSeconds, peakRssMib: peak / 2 ** 20, note: 'no HTTP, no JS decode' });
+      const rendered = bodies.map((b) => tracesProtobufToRowBinary(b)?.bytes ?? spanRowsToRowBinary(tracesToRows(decodeTracesProtobuf(b))));
+      rows.push(await writerAlone(bench, dir, 'traces-rb', rendered, PER_REQUEST, 'RowBinary rows from the receiver: the engine loads them'));
+      rows.push(await writerAlone(bench, dir, 'traces-pb', bodies, PER_REQUEST, 'the senders\' protobuf: the engine decodes it'));
     } finally {
       await bench.close();
     }
+
+    // 4. what rendering costs the receiver, on one core
+    progress('rendering in JS …');
+    const sample = bodies.slice(0, Math.min(bodies.length, 200));
+    rows.push(renderInJs('render in JS: receiver fast path (protobuf bytes → RowBinary)', sample, (b) => tracesProtobufToRowBinary(b), 'one core, no I/O (decoder receiver)'));
+    rows.push(renderInJs('render in JS: protobufjs decode → rows → RowBinary (reference)', sample, (b) => spanRowsToRowBinary(tracesToRows(decodeTracesProtobuf(b))), 'one core, no I/O (requests the fast path declines)'));
+    rows.push(renderInJs('render in JS: protobufjs decode + check (decoder engine at the door)', sample, (b) => checkTraceRequest(decodeTracesProtobuf(b)), 'one core, no I/O'));
     progress('');
 
     const table = new Table({ style: { head: [], border: [] }, head: ['method', 'spans', 'seconds', 'spans/s', 'peak RSS MiB', 'note'] });

@@ -59,6 +59,27 @@ export function tracesProtobufToRowBinary(body: Buffer): TraceRowBinary | undefi
 /** Thrown (one shared instance, no stack to build) to leave the fast path. */
 const OFF_PATH: unique symbol = Symbol('not on the fast path');
 
+/** A known field holding KeyValues (decoded by the reference, so checked), or one to decline. */
+const KEY_VALUES = -1;
+const DECLINE = -2;
+/** Fields the generated decoder (otlp-proto 0.214) reads that this walk skips: field → wire type. */
+type KnownFields = Readonly<Record<number, number>>;
+const REQUEST: KnownFields = {};
+const RESOURCE_SPANS: KnownFields = { 3: 2 }; // schema_url
+const RESOURCE: KnownFields = { 2: 0, 3: DECLINE }; // dropped_attributes_count; entity_refs (rare: the reference decodes them)
+const SCOPE_SPANS: KnownFields = { 3: 2 }; // schema_url
+const SCOPE: KnownFields = { 3: KEY_VALUES, 4: 0 }; // attributes (not stored by the exporter), dropped_attributes_count
+const STATUS: KnownFields = {};
+const SPAN: KnownFields = { 10: 0, 12: 0, 14: 0, 16: 5 }; // dropped counts; flags (fixed32)
+const EVENT: KnownFields = { 4: 0 }; // dropped_attributes_count
+const LINK: KnownFields = { 5: 0, 6: 5 }; // dropped_attributes_count; flags (fixed32)
+
+/** Wire type of each AnyValue member, by field number (1 string … 7 bytes). */
+const ANY_VALUE_WIRE = [-1, 2, 0, 0, 1, 2, 2, 2];
+
+/** Array/kvlist values nested deeper than this take the reference path. */
+const MAX_NESTING = 32;
+
 const WIRE_VARINT = 0;
 const WIRE_I64 = 1;
 const WIRE_LEN = 2;
@@ -126,7 +147,7 @@ class Transcoder {
         const r = this.len(tag, end);
         this.resourceSpans(r.start, r.end);
         resourceSpans++;
-      } else this.skip(tag & 7, end);
+      } else this.skipField(REQUEST, tag, end);
     }
     if (resourceSpans === 0) throw OFF_PATH;
     return { spans: this.spans, bytes: this.out.toBuffer() };
@@ -208,8 +229,19 @@ class Transcoder {
   /** An enum (int32 as protobufjs reads it: the varint's low 32 bits, signed). */
   private enumValue(tag: number): number {
     if ((tag & 7) !== WIRE_VARINT) throw OFF_PATH;
-    this.varint64();
+    this.varint32Field();
     return this.lo | 0;
+  }
+
+  /**
+   * A varint protobufjs reads with `uint32()` (enums, bools, counts) into `lo`: that reads
+   * five bytes and then skips five more whatever they are, so a longer varint (other than
+   * ten bytes) puts it out of step: declined.
+   */
+  private varint32Field(): void {
+    const start = this.pos;
+    this.varint64();
+    if (this.pos - start > 5) throw OFF_PATH;
   }
 
   private skip(wire: number, end: number): void {
@@ -234,6 +266,37 @@ class Transcoder {
     if (this.pos > end) throw OFF_PATH;
   }
 
+  /**
+   * Skips a field this walk does not render. A field the generated decoder knows must
+   * have the wire type it reads (protobufjs does not check: it would read on out of step
+   * where this walk skips in step), and what it decodes inside must be sound too.
+   */
+  private skipField(known: KnownFields, tag: number, end: number): void {
+    const expect = known[tag >>> 3];
+    if (expect === undefined) return this.skip(tag & 7, end);
+    if (expect === DECLINE) throw OFF_PATH;
+    if (expect === KEY_VALUES) {
+      const start = this.lenStart(tag, end);
+      const fieldEnd = this.fieldEnd;
+      this.checkKeyValue(start, fieldEnd, 0);
+      this.pos = fieldEnd;
+      return;
+    }
+    if ((tag & 7) !== expect) throw OFF_PATH;
+    if (expect === WIRE_VARINT) this.varint32Field(); // the known varints here are uint32 counts
+    else this.skip(tag & 7, end);
+    if (this.pos > end) throw OFF_PATH;
+  }
+
+  /**
+   * A singular message field seen a second time: protobufjs decodes every occurrence
+   * (and keeps the last), so an earlier one this walk would not read could make it fail.
+   */
+  private once(previous: Range | undefined, next: Range): Range {
+    if (previous !== undefined) throw OFF_PATH;
+    return next;
+  }
+
   // ---- messages ----
 
   private resourceSpans(start: number, end: number): void {
@@ -243,9 +306,9 @@ class Transcoder {
     while (this.pos < end) {
       const tag = this.tag();
       const field = tag >>> 3;
-      if (field === 1) resource = this.len(tag, end);
+      if (field === 1) resource = this.once(resource, this.len(tag, end));
       else if (field === 2) scopeSpans.push(this.len(tag, end));
-      else this.skip(tag & 7, end);
+      else this.skipField(RESOURCE_SPANS, tag, end);
     }
     // the resource's attributes (a RowBinary map) and ServiceName, once for all its spans
     const attributes: number[] = [];
@@ -254,7 +317,7 @@ class Transcoder {
       while (this.pos < resource.end) {
         const tag = this.tag();
         if (tag >>> 3 === 1) attributes.push(this.lenStart(tag, resource.end), this.fieldEnd);
-        else this.skip(tag & 7, resource.end);
+        else this.skipField(RESOURCE, tag, resource.end);
       }
     }
     const resourceMap = new RowBinaryWriter(1024);
@@ -271,9 +334,9 @@ class Transcoder {
     while (this.pos < ss.end) {
       const tag = this.tag();
       const field = tag >>> 3;
-      if (field === 1) scope = this.len(tag, ss.end);
+      if (field === 1) scope = this.once(scope, this.len(tag, ss.end));
       else if (field === 2) spans.push(this.len(tag, ss.end));
-      else this.skip(tag & 7, ss.end);
+      else this.skipField(SCOPE_SPANS, tag, ss.end);
     }
     let name = EMPTY_RANGE;
     let version = EMPTY_RANGE;
@@ -284,7 +347,7 @@ class Transcoder {
         const field = tag >>> 3;
         if (field === 1) name = this.len(tag, scope.end);
         else if (field === 2) version = this.len(tag, scope.end);
-        else this.skip(tag & 7, scope.end);
+        else this.skipField(SCOPE, tag, scope.end);
       }
     }
     const scopeColumns = new RowBinaryWriter(256);
@@ -310,7 +373,7 @@ class Transcoder {
         const field = tag >>> 3;
         if (field === 2) statusMessage = this.len(tag, f.status.end);
         else if (field === 3) statusCode = this.enumValue(tag);
-        else this.skip(tag & 7, f.status.end);
+        else this.skipField(STATUS, tag, f.status.end);
       }
       if (this.pos !== f.status.end) throw OFF_PATH;
     }
@@ -397,10 +460,10 @@ class Transcoder {
           f.links.push(this.len(tag, end));
           break;
         case 15:
-          f.status = this.len(tag, end);
+          f.status = this.once(f.status === ABSENT ? undefined : f.status, this.len(tag, end));
           break;
         default:
-          this.skip(tag & 7, end);
+          this.skipField(SPAN, tag, end);
       }
     }
     if (this.pos !== end) throw OFF_PATH;
@@ -426,7 +489,7 @@ class Transcoder {
         if (field === 1) timeAt = this.fixed64(tag, e.end);
         else if (field === 2) name = this.len(tag, e.end);
         else if (field === 3) attributes.push(this.lenStart(tag, e.end), this.fieldEnd);
-        else this.skip(tag & 7, e.end);
+        else this.skipField(EVENT, tag, e.end);
       }
       return { timeAt, name, attributes };
     });
@@ -468,7 +531,7 @@ class Transcoder {
             attributes.push(this.lenStart(tag, l.end), this.fieldEnd);
             break;
           default:
-            this.skip(tag & 7, l.end);
+            this.skipField(LINK, tag, l.end);
         }
       }
       if (!this.isIdLength(traceId, TRACE_ID_BYTES) || !this.isIdLength(spanId, SPAN_ID_BYTES)) throw OFF_PATH;
@@ -512,6 +575,7 @@ class Transcoder {
           keyStart = this.lenStart(tag, kvEnd);
           keyEnd = this.fieldEnd;
         } else if (field === 2) {
+          if (valueStart >= 0) throw OFF_PATH; // see `once`
           valueStart = this.lenStart(tag, kvEnd);
           valueEnd = this.fieldEnd;
         } else this.skip(tag & 7, kvEnd);
@@ -541,23 +605,29 @@ class Transcoder {
       return;
     }
     this.pos = start;
-    let members = 0;
-    let tag = 0;
-    let at = 0;
-    while (this.pos < end) {
-      const t = this.tag();
-      const f = t >>> 3;
-      if (f >= 1 && f <= 7) {
-        members++;
-        tag = t;
-        at = this.pos;
+    let tag = this.tag();
+    let at = this.pos;
+    this.skip(tag & 7, end);
+    if (this.pos < end || (tag >>> 3 < 1 || tag >>> 3 > 7)) {
+      // more than one field (or an unknown one): find the member, refuse two
+      this.pos = start;
+      let members = 0;
+      while (this.pos < end) {
+        const t = this.tag();
+        const f = t >>> 3;
+        if (f >= 1 && f <= 7) {
+          if ((t & 7) !== ANY_VALUE_WIRE[f]) throw OFF_PATH; // protobufjs would read it by its type, out of step
+          members++;
+          tag = t;
+          at = this.pos;
+        }
+        this.skip(t & 7, end);
       }
-      this.skip(t & 7, end);
-    }
-    if (members > 1) throw OFF_PATH;
-    if (members === 0) {
-      w.raw(EMPTY_STRING);
-      return;
+      if (members > 1) throw OFF_PATH;
+      if (members === 0) {
+        w.raw(EMPTY_STRING);
+        return;
+      }
     }
     this.pos = at;
     const wire = tag & 7;
@@ -570,7 +640,7 @@ class Transcoder {
       }
       case 2: // bool_value (protobufjs: the varint's low 32 bits, non-zero)
         if (wire !== WIRE_VARINT) throw OFF_PATH;
-        this.varint64();
+        this.varint32Field();
         w.string(this.lo !== 0 ? 'true' : 'false');
         return;
       case 3: {
@@ -590,8 +660,12 @@ class Transcoder {
         return;
       }
       default: {
-        // array_value, kvlist_value: the reference renders them (Go's json.Marshal)
+        // array_value, kvlist_value: the reference renders them (Go's json.Marshal), from
+        // the generated decoder's object for this value alone — once the value is known to
+        // lie whole within its bounds (decoding a slice, protobufjs would cut a string
+        // running past it short where decoding the request reads on)
         if (wire !== WIRE_LEN) throw OFF_PATH;
+        this.checkAnyValue(start, end, 0);
         let rendered: string;
         try {
           rendered = anyValueAsString(AnyValueType.decode(this.buf.subarray(start, end)));
@@ -601,6 +675,62 @@ class Transcoder {
         w.string(rendered);
       }
     }
+  }
+
+  /**
+   * Walks the AnyValue at [start, end) and what it nests, declining (OFF_PATH) unless every
+   * field lies within its message and known fields have their wire types.
+   */
+  private checkAnyValue(start: number, end: number, depth: number): void {
+    if (depth > MAX_NESTING) throw OFF_PATH;
+    this.pos = start;
+    while (this.pos < end) {
+      const tag = this.tag();
+      const field = tag >>> 3;
+      if (field === 5 || field === 6) {
+        // ArrayValue { repeated AnyValue values = 1 } / KeyValueList { repeated KeyValue values = 1 }
+        const listStart = this.lenStart(tag, end);
+        const listEnd = this.fieldEnd;
+        this.pos = listStart;
+        while (this.pos < listEnd) {
+          const t = this.tag();
+          if (t >>> 3 !== 1) {
+            this.skip(t & 7, listEnd);
+            continue;
+          }
+          const itemStart = this.lenStart(t, listEnd);
+          const itemEnd = this.fieldEnd;
+          if (field === 5) this.checkAnyValue(itemStart, itemEnd, depth + 1);
+          else this.checkKeyValue(itemStart, itemEnd, depth + 1);
+          this.pos = itemEnd;
+        }
+        this.pos = listEnd;
+      } else if (field === 1 || field === 7) this.lenStart(tag, end);
+      else if ((field === 2 || field === 3) && (tag & 7) !== WIRE_VARINT) throw OFF_PATH;
+      else if (field === 2) this.varint32Field(); // bool: read as uint32
+      else if (field === 3) this.varint64();
+      else if (field === 4) this.fixed64(tag, end);
+      else this.skip(tag & 7, end);
+    }
+    if (this.pos !== end) throw OFF_PATH;
+  }
+
+  /** `checkAnyValue` for a KeyValue { string key = 1; AnyValue value = 2 }. */
+  private checkKeyValue(start: number, end: number, depth: number): void {
+    this.pos = start;
+    while (this.pos < end) {
+      const tag = this.tag();
+      const field = tag >>> 3;
+      if (field === 1) this.lenStart(tag, end);
+      else if (field === 2) {
+        // a second value: checked too, as the reference decodes both (the last wins)
+        const valueStart = this.lenStart(tag, end);
+        const valueEnd = this.fieldEnd;
+        this.checkAnyValue(valueStart, valueEnd, depth + 1);
+        this.pos = valueEnd;
+      } else this.skip(tag & 7, end);
+    }
+    if (this.pos !== end) throw OFF_PATH;
   }
 
   // ---- strings and ids ----

@@ -31,6 +31,7 @@ import { STAGE_MEMORY_SETTINGS, stageTracesBatch } from './engine-batch.js';
 import { stageSpanRowBinary } from './row-binary-batch.js';
 import { StagedLoad, type LoadCounts } from './staged-load.js';
 import { decodeRowsRecord } from './spool-record.js';
+import type { Lane } from './spool-record.js';
 import type { Batch, Spool } from './spool.js';
 
 export interface BatchWriterOptions {
@@ -44,14 +45,23 @@ export interface BatchWriterOptions {
   /** most batches written together; default 4 */
   maxGroupBatches?: number;
   /**
-   * most bytes written together; default 24 MiB: one default-sized (16 MiB) batch per
-   * group. Two per group (40 MiB) wrote ≈ 15 % faster end to end (bench:collect, 2 cores)
-   * but peaked at 1.02–1.06 GiB RSS: the staging query's working set grows with its files.
+   * most bytes written together; default per lane ({@link GROUP_BYTES}). The option applies
+   * to every lane.
    */
   maxGroupBytes?: number;
   /** called on every batch outcome (logging) */
   onEvent?: (e: WriterEvent) => void;
 }
+
+/**
+ * Bytes of spooled batches written together, by lane. `traces-pb`: one default-sized
+ * (16 MiB) batch per group — two (40 MiB) wrote ≈ 15 % faster end to end (bench:collect,
+ * 2 cores) but peaked at 1.02–1.06 GiB RSS: the engine's protobuf decoding works on the
+ * whole group. `traces-rb` rows cost the engine no decoding memory, so four batches
+ * (≈ 80 k spans) go together: each commit's fixed cost (planning, the views' inserts,
+ * one part per table) is paid for more rows (bench/README.md).
+ */
+const GROUP_BYTES: Record<Lane, number> = { 'traces-pb': 24 * 1024 * 1024, 'traces-rb': 64 * 1024 * 1024, rows: 24 * 1024 * 1024 };
 
 /** Who made a group's rows: ClickHouse (`engine`), the writer (`js`), or the receiver as it took them (`receiver`). */
 export type RowsFrom = 'engine' | 'js' | 'receiver';
@@ -102,7 +112,7 @@ export class BatchWriter {
   /** cuts a backoff short (stop) */
   private endBackoff: (() => void) | undefined;
   private readonly unsubscribe: () => void;
-  private readonly opts: Required<Omit<BatchWriterOptions, 'onEvent'>> & Pick<BatchWriterOptions, 'onEvent'>;
+  private readonly opts: Required<Omit<BatchWriterOptions, 'onEvent' | 'maxGroupBytes'>> & Pick<BatchWriterOptions, 'onEvent' | 'maxGroupBytes'>;
   private failures = 0;
   private lastError: unknown;
 
@@ -112,7 +122,7 @@ export class BatchWriter {
     private readonly metrics: CollectorMetrics,
     opts: BatchWriterOptions = {},
   ) {
-    this.opts = { maxAttempts: 3, minBackoffMs: 200, maxBackoffMs: 10_000, decoder: 'engine', maxGroupBatches: 4, maxGroupBytes: 24 * 1024 * 1024, ...opts };
+    this.opts = { maxAttempts: 3, minBackoffMs: 200, maxBackoffMs: 10_000, decoder: 'engine', maxGroupBatches: 4, ...opts };
     this.loads = {
       'traces-pb': [new StagedLoad(store), new StagedLoad(store)],
       'traces-rb': [new StagedLoad(store), new StagedLoad(store)],
@@ -226,8 +236,9 @@ export class BatchWriter {
     const group = [first];
     let bytes = first.bytes;
     const most = this.failures > 0 ? 1 : this.opts.maxGroupBatches;
+    const maxBytes = this.opts.maxGroupBytes ?? GROUP_BYTES[first.lane];
     for (const b of free.slice(1)) {
-      if (group.length >= most || b.lane !== first.lane || bytes + b.bytes > this.opts.maxGroupBytes) break;
+      if (group.length >= most || b.lane !== first.lane || bytes + b.bytes > maxBytes) break;
       group.push(b);
       bytes += b.bytes;
     }
@@ -264,7 +275,9 @@ export class BatchWriter {
   private async commit(load: StagedLoad, group: readonly Batch[], decoder: RowsFrom, started: number): Promise<void> {
     let counts: LoadCounts;
     try {
-      counts = await load.commit({ deduplicationToken: `${this.spool.id}-${group[0]!.seq}-${group[group.length - 1]!.seq}`, insertSettings: STAGE_MEMORY_SETTINGS });
+      // traces-rb: one insert block (one part per table) per group; the others' commits keep the staging bounds
+      const insertSettings = group[0]!.lane === 'traces-rb' ? {} : STAGE_MEMORY_SETTINGS;
+      counts = await load.commit({ deduplicationToken: `${this.spool.id}-${group[0]!.seq}-${group[group.length - 1]!.seq}`, insertSettings });
       for (const table of RAW_TABLES) {
         const c = counts[table];
         const signal = SIGNAL_OF[table];

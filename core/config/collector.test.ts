@@ -34,12 +34,12 @@ describe('collector config', () => {
       metrics: { port: 9464 },
       stale_markers: false,
       shutdown_timeout_s: 5,
-      decoder: 'engine',
+      decoder: 'receiver',
     });
     expect(c.spool_dir).toBeUndefined();
     expect(c.metrics.host).toBeUndefined();
     expect({ maxBatchItems: c.batch.max_items, maxBatchBytes: c.batch.max_bytes, maxBatchAgeMs: c.batch.max_age_ms }).toEqual(SPOOL_DEFAULTS);
-    expect({ maxBodyBytes: c.max_body_bytes, maxInflightBytes: c.max_inflight_bytes, maxSpoolBytes: c.max_spool_bytes, retryAfterS: 5 }).toEqual(RECEIVER_DEFAULTS);
+    expect({ maxBodyBytes: c.max_body_bytes, maxInflightBytes: c.max_inflight_bytes, maxSpoolBytes: c.max_spool_bytes, retryAfterS: 5, spanIntake: c.decoder === 'receiver' ? 'receiver' : 'writer' }).toEqual(RECEIVER_DEFAULTS);
     expect(c.metrics.port).toBe(DEFAULT_METRICS_PORT);
     expect(Object.isFrozen(COLLECTOR_DEFAULTS.batch)).toBe(true);
   });
@@ -60,7 +60,7 @@ describe('collector config', () => {
     expect(issuesOf('collector: { max_body_bytes: "16MiB" }\n')).toEqual(['collector.max_body_bytes: expected number, got "16MiB"']);
     expect(issuesOf('collector: { metrics: { port: 70000 } }\n')).toEqual(['collector.metrics.port: Too big: expected number to be <=65535, got 70000']);
     expect(issuesOf('collector: { shutdown_timeout_s: -1 }\n')).toEqual(['collector.shutdown_timeout_s: Too small: expected number to be >=0, got -1']);
-    expect(issuesOf('collector: { decoder: wasm }\n')).toEqual(['collector.decoder: Invalid option: expected one of "engine"|"js", got "wasm"']);
+    expect(issuesOf('collector: { decoder: wasm }\n')).toEqual(['collector.decoder: Invalid option: expected one of "receiver"|"engine"|"js", got "wasm"']);
     expect(issuesOf('collector: { spool: /tmp }\n')).toEqual(['collector.spool: unknown key']);
   });
 

@@ -139,7 +139,7 @@ describe('flags override the config', () => {
     expect(s.collector).toMatchObject({ spoolDir: '/cfg/spool', staleMarkers: true, decoder: 'js', metrics: { host: '127.0.0.1', port: 9999 } });
     const d = collectSettings(parseConfigText('', 'empty.yaml'), {});
     expect(d.shutdownTimeoutS).toBe(5);
-    expect(d.collector).toMatchObject({ staleMarkers: false, decoder: 'engine', metrics: { host: '127.0.0.1', port: 9464 } });
+    expect(d.collector).toMatchObject({ staleMarkers: false, decoder: 'receiver', metrics: { host: '127.0.0.1', port: 9464 } });
     expect(d.collector.spoolDir).toBeUndefined();
   });
 
@@ -150,7 +150,7 @@ describe('flags override the config', () => {
   });
 
   it('bad flags name themselves', () => {
-    expect(() => collectSettings(cfg, { decoder: 'wasm' })).toThrow(new BadRequestError('--decoder wasm: expected engine or js'));
+    expect(() => collectSettings(cfg, { decoder: 'wasm' })).toThrow(new BadRequestError('--decoder wasm: expected receiver, engine, js'));
     expect(() => collectSettings(cfg, { shutdownTimeout: 'soon' })).toThrow(new BadRequestError('--shutdown-timeout soon: expected seconds (≥ 0)'));
     expect(() => collectSettings(cfg, { metricsPort: '70000' })).toThrow(new BadRequestError('--metrics-port 70000: expected a port number (0 picks a free one)'));
   });

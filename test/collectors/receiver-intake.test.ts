@@ -7,10 +7,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkTraceRequest, intakeOtlp } from '../../collectors/otlp/receiver-intake.js';
+import { checkTraceRequest, intakeOtlp, SPANS_WITHOUT_ID } from '../../collectors/otlp/receiver-intake.js';
 import { decodeTracesProtobuf } from '../../collectors/otlp/decode-protobuf.js';
 import type { AnyValue, ExportTraceServiceRequest } from '../../collectors/otlp/otlp-proto.js';
 import { tracesToRows } from '../../collectors/otlp/traces-to-rows.js';
+import { spanRowsToRowBinary } from '../../collectors/writer/span-row-binary.js';
 import { encodeProtobuf, genAiTraceRequest } from '../../bench/genai-spans.js';
 
 const throws = (fn: () => unknown): boolean => {
@@ -128,13 +129,24 @@ describe('checkTraceRequest', () => {
 
   it('counts spans and spans without an identity; a clean request is spooled as the sender sent it', () => {
     const body = Buffer.from(encodeProtobuf(genAiTraceRequest(5, 3, 3)));
-    const intake = intakeOtlp('traces', 'protobuf', body);
+    const intake = intakeOtlp('traces', 'protobuf', body, 'writer');
     expect(intake).toEqual({ items: 3, rejected: 0, rejectedReason: undefined, record: { lane: 'traces-pb', parts: [body] } });
     const request = genAiTraceRequest(5, 3, 3);
     request.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.spanId = new Uint8Array(8); // all zeros: no id
-    const partial = intakeOtlp('traces', 'protobuf', Buffer.from(encodeProtobuf(request)));
+    const partialBody = Buffer.from(encodeProtobuf(request));
+    const partial = intakeOtlp('traces', 'protobuf', partialBody, 'writer');
     expect(partial.items).toBe(2);
     expect(partial.rejected).toBe(1);
     expect(partial.record?.lane).toBe('rows');
+    // the default (the receiver renders spans): the same requests as RowBinary rows, lane traces-rb
+    const rows = tracesToRows(decodeTracesProtobuf(body));
+    expect(intakeOtlp('traces', 'protobuf', body)).toEqual({ items: 3, rejected: 0, rejectedReason: undefined, record: { lane: 'traces-rb', parts: [spanRowsToRowBinary(rows)] } });
+    const kept = tracesToRows(decodeTracesProtobuf(partialBody)).slice(1); // span 0 has no id
+    expect(intakeOtlp('traces', 'protobuf', partialBody)).toEqual({
+      items: 2,
+      rejected: 1,
+      rejectedReason: `1 ${SPANS_WITHOUT_ID}`,
+      record: { lane: 'traces-rb', parts: [spanRowsToRowBinary(kept)] },
+    });
   });
 });

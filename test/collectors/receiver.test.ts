@@ -116,7 +116,7 @@ describe('OpenTelemetry SDK exporters, unchanged, against the receiver', () => {
       { ServiceName: 'proto-gateway', SpanName: 'chat m1', SpanId: '0000000000000002', SpanKind: 'Client', StatusCode: 'Unset' },
       { ServiceName: 'proto-gateway', SpanName: 'chat m1', SpanId: '0000000000000003', SpanKind: 'Client', StatusCode: 'Unset' },
     ]);
-    // the protobuf batch went through the engine, the JSON one as rows: both render attributes as the exporter does
+    // the protobuf request was rendered by the receiver (lane traces-rb, the default), the JSON one spooled as rows: both render attributes as the exporter does
     expect(await rows("SELECT SpanAttributes FROM otel_traces WHERE SpanId = '0000000000000003'")).toEqual([
       { SpanAttributes: { 'tenant.id': 'acme', 'gen_ai.request.model': 'm1', 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': '300', 'gen_ai.usage.output_tokens': '50' } },
     ]);
@@ -133,6 +133,8 @@ describe('OpenTelemetry SDK exporters, unchanged, against the receiver', () => {
     expect(await rows('SELECT count() AS n, uniqExact(TraceId, SpanId) AS ids FROM otel_traces')).toEqual([{ n: 4, ids: 4 }]);
     expect(await rows('SELECT count() AS n FROM llm_requests')).toEqual([{ n: 3 }]);
     const metricsText = await collector.metrics.registry.metrics();
+    expect(metricsText).toMatch(/token_factory_collector_batch_duration_seconds_count\{lane="traces-rb",outcome="written"\} [1-9]/);
+    expect(metricsText).not.toContain('lane="traces-pb"');
     expect(metricsText).toContain('token_factory_collector_received_items_total{signal="traces",source="otlp"} 8');
     expect(metricsText).toContain('token_factory_collector_written_rows_total{signal="traces",table="otel_traces"} 4');
     expect(metricsText).toContain('token_factory_collector_dropped_items_total{signal="traces",reason="duplicate"} 4');
