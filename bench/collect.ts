@@ -18,7 +18,8 @@
  * (TraceId, SpanId) = spans sent).
  *
  * Environment: BENCH_SPANS (default 1000000), BENCH_SPANS_PER_REQUEST (512),
- * BENCH_CONCURRENCY (8), BENCH_DECODERS (receiver,engine). Progress to stderr, the table to stdout. Generation is not measured.
+ * BENCH_CONCURRENCY (8), BENCH_DECODERS (receiver,engine), BENCH_COLLECTOR_NODE_ARGS (node flags
+ * for the collector, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes). Progress to stderr, the table to stdout. Generation is not measured.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,7 +88,8 @@ async function startCollector(dir: string, decoder: CollectorDecoder): Promise<{
   mkdirSync(dir, { recursive: true });
   const cfg = join(dir, 'collect.yaml');
   writeFileSync(cfg, `store: { path: ${join(dir, 'store')} }\napi: { port: 0 }\n`);
-  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'collect', '--config', cfg, '--otlp-port', '0', '--metrics-port', '0', '--decoder', decoder], {
+  const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/cli/main.js'), 'collect', '--config', cfg, '--otlp-port', '0', '--metrics-port', '0', '--decoder', decoder], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

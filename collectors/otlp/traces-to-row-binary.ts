@@ -90,6 +90,10 @@ const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', '
 const STATUS_CODES = ['Unset', 'Ok', 'Error'].map(rowBinaryString);
 const EMPTY_STRING = rowBinaryString('');
 const SERVICE_NAME = Buffer.from(SERVICE_NAME_KEY, 'utf8');
+const OPEN_BRACKET = Buffer.from('[');
+const CLOSE_BRACKET = Buffer.from(']');
+const QUOTE = Buffer.from('"');
+const COMMA_QUOTE = Buffer.from('","');
 
 function rowBinaryString(s: string): Buffer {
   const w = new RowBinaryWriter(64);
@@ -125,8 +129,8 @@ class Transcoder {
   private readonly out: RowBinaryWriter;
   /** attribute pairs of one map, before their count is known */
   private readonly pairs = new RowBinaryWriter(4096);
-  /** [hash, start, end, …] of the keys of the map being rendered (to find a repeated key) */
-  private readonly keys: number[] = [];
+  /** [hash, start, end, …] of the keys of the map being rendered (to find a repeated key); grown on demand */
+  private keys = new Int32Array(3 * 64);
   private spans = 0;
   /** low and high halves of the last 64-bit varint read */
   private lo = 0;
@@ -558,8 +562,8 @@ class Transcoder {
     const pairs = this.pairs;
     pairs.truncate(0);
     const buf = this.buf;
-    const keys = this.keys;
-    keys.length = 0;
+    let keys = this.keys;
+    let n = 0; // keys seen × 3
     let service: Buffer | undefined;
     for (let i = 0; i < kvs.length; i += 2) {
       const kvEnd = kvs[i + 1]!;
@@ -584,16 +588,24 @@ class Transcoder {
       const first = buf[keyStart]!;
       if (keyEnd > keyStart && first >= 0x30 && first <= 0x39) throw OFF_PATH;
       const h = this.keyHash(keyStart, keyEnd);
-      for (let k = 0; k < keys.length; k += 3) {
+      for (let k = 0; k < n; k += 3) {
         if (keys[k] === h && this.sameBytes(keyStart, keyEnd, keys[k + 1]!, keys[k + 2]!)) throw OFF_PATH;
       }
-      keys.push(h, keyStart, keyEnd);
+      if (n + 3 > keys.length) {
+        const grown = new Int32Array(keys.length * 2);
+        grown.set(keys);
+        keys = this.keys = grown;
+      }
+      keys[n] = h;
+      keys[n + 1] = keyStart;
+      keys[n + 2] = keyEnd;
+      n += 3;
       this.utf8String(pairs, keyStart, keyEnd);
       const valueAt = pairs.length;
       this.anyValue(valueStart, valueEnd, pairs);
       if (serviceName && service === undefined && this.equalsBytes(keyStart, keyEnd, SERVICE_NAME)) service = pairs.slice(valueAt);
     }
-    w.varint(keys.length / 3);
+    w.varint(n / 3);
     w.raw(pairs.view());
     return service;
   }
@@ -665,6 +677,7 @@ class Transcoder {
         // lie whole within its bounds (decoding a slice, protobufjs would cut a string
         // running past it short where decoding the request reads on)
         if (wire !== WIRE_LEN) throw OFF_PATH;
+        if (tag >>> 3 === 5 && this.plainStringArray(at, end, w)) return;
         this.checkAnyValue(start, end, 0);
         let rendered: string;
         try {
@@ -675,6 +688,52 @@ class Transcoder {
         w.string(rendered);
       }
     }
+  }
+
+  /**
+   * An array_value (its length varint at `at`, the AnyValue ending at `end`) whose values
+   * are all strings Go's JSON encoder writes as they are (printable ASCII but `"`, `\`,
+   * `<`, `>`, `&`), each value exactly one string member: written as `json.Marshal` writes
+   * it (`["stop","length"]`). False (nothing written) for any other array: the reference
+   * renders those. The common case (`gen_ai.response.finish_reasons`), without decoding.
+   */
+  private plainStringArray(at: number, end: number, w: RowBinaryWriter): boolean {
+    const buf = this.buf;
+    this.pos = at;
+    const listEnd = this.varint32() + this.pos;
+    if (listEnd !== end) return false;
+    // pass 1: check, and the rendered length
+    let p = this.pos;
+    let length = 2; // [ ]
+    let values = 0;
+    while (p < listEnd) {
+      // values[i]: 0a <n> (an AnyValue of n bytes) = 0a <m> <m bytes> (its string_value)
+      if (buf[p] !== 0x0a || p + 4 > listEnd) return false;
+      const n = buf[p + 1]!;
+      const m = buf[p + 3]!;
+      if (n >= 0x80 || buf[p + 2] !== 0x0a || m >= 0x80 || n !== m + 2 || p + 2 + n > listEnd) return false;
+      for (let i = p + 4; i < p + 4 + m; i++) {
+        const c = buf[i]!;
+        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) return false;
+      }
+      length += m + 2 + (values > 0 ? 1 : 0);
+      values++;
+      p += 2 + n;
+    }
+    // pass 2: write
+    w.varint(length);
+    w.ensure(length);
+    let first = true;
+    w.raw(OPEN_BRACKET);
+    for (p = this.pos; p < listEnd; p += 2 + buf[p + 1]!) {
+      w.raw(first ? QUOTE : COMMA_QUOTE);
+      w.raw(buf, p + 4, p + 4 + buf[p + 3]!);
+      w.raw(QUOTE);
+      first = false;
+    }
+    w.raw(CLOSE_BRACKET);
+    this.pos = end;
+    return true;
   }
 
   /**
@@ -757,9 +816,10 @@ class Transcoder {
     return true;
   }
 
+  /** FNV-1a of the bytes, kept to 30 bits (a small integer to V8: no boxing). */
   private keyHash(start: number, end: number): number {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ this.buf[i]!, 0x01000193);
+    let h = 0x011c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ this.buf[i]!, 0x01000193) & 0x3fffffff;
     return h;
   }
 
