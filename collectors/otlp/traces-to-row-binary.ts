@@ -93,7 +93,7 @@ const SERVICE_NAME = Buffer.from(SERVICE_NAME_KEY, 'utf8');
 const OPEN_BRACKET = Buffer.from('[');
 const CLOSE_BRACKET = Buffer.from(']');
 const QUOTE = Buffer.from('"');
-const COMMA_QUOTE = Buffer.from('","');
+const COMMA_QUOTE = Buffer.from(',"');
 
 function rowBinaryString(s: string): Buffer {
   const w = new RowBinaryWriter(64);

@@ -242,6 +242,22 @@ describe('the fast path writes the reference bytes', () => {
     expect(rows[0]!.SpanAttributes['array with NaN']).toBe('');
   });
 
+
+  it('on arrays of strings, written without decoding when Go writes the strings as they are', () => {
+    const arrays: [string, string[], string][] = [
+      ['plain', ['stop', 'length'], '["stop","length"]'],
+      ['one empty string', [''], '[""]'],
+      ['a quote', ['a"b'], '["a\\"b"]'],
+      ['a backslash', ['a\\b'], '["a\\\\b"]'],
+      ['html', ['<x>&'], '["\\u003cx\\u003e\\u0026"]'],
+      ['a control character', ['a\tb'], '["a\\tb"]'],
+      ['non-ASCII', ['é'], '["é"]'],
+      ['DEL (not escaped by Go)', ['\x7f'], '["\x7f"]'],
+      ['a long string', ['x'.repeat(200)], `["${'x'.repeat(200)}"]`],
+    ];
+    const rows = expectSameBytes(oneSpan(span(4, { attributes: arrays.map(([key, values]) => kv(key, { arrayValue: { values: values.map(str) } })) })));
+    for (const [key, , json] of arrays) expect(rows[0]!.SpanAttributes[key]).toBe(json);
+  });
   it('on resources without service.name or with it not first, several resources and scopes, a scope without a scope message', () => {
     const rows = expectSameBytes(
       request([
@@ -408,6 +424,8 @@ describe('on requests with bytes changed at random', () => {
     // with an array attribute (gen_ai.response.finish_reasons) on every span: lengths changed inside
     // array values must be declined too ('a string running past its AnyValue inside an array value')
     const request = genAiTraceRequest(3, 4, 4);
+    // and one of several strings (rendered without decoding: its lengths matter too)
+    for (const s of request.resourceSpans[0]!.scopeSpans[0]!.spans) s.attributes.push({ key: 'tags', value: { arrayValue: { values: [{ stringValue: 'a' }, { stringValue: 'bc' }, { stringValue: 'def' }] } } });
     const base = Buffer.from(encodeProtobuf(request));
     let rendered = 0;
     fc.assert(
