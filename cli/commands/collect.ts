@@ -45,6 +45,8 @@ export interface CollectorOptions {
   staleMarkers?: boolean;
   /** who renders OTLP/protobuf spans to rows (`collector.decoder`) */
   decoder?: CollectorDecoder;
+  /** worker threads of the receiver's intake (`collector.intake_threads`) */
+  intakeThreads?: number;
   /** the writer's retry pacing */
   writer?: Pick<BatchWriterOptions, 'minBackoffMs' | 'maxBackoffMs' | 'maxAttempts'>;
   log?: (line: string) => void;
@@ -107,6 +109,7 @@ export async function startCollector(store: Store, cfg: Config, opts: CollectorO
     maxBodyBytes: limits.maxBodyBytes,
     maxInflightBytes: limits.maxInflightBytes,
     spanIntake: decoder === 'receiver' ? 'receiver' : 'writer',
+    intakeThreads: opts.intakeThreads ?? c.intake_threads,
   });
   const servers: Server[] = [];
   let metricsServer: MetricsServer | undefined;
@@ -142,6 +145,7 @@ export async function startCollector(store: Store, cfg: Config, opts: CollectorO
         const { left } = await writer.drain(timeoutMs);
         await spool.close();
         await Promise.all(closing);
+        await receiver.close();
         await metricsServer?.close();
         return { left };
       },
@@ -149,6 +153,7 @@ export async function startCollector(store: Store, cfg: Config, opts: CollectorO
   } catch (e) {
     await scraper?.stop();
     await Promise.all(servers.map((s) => closeServer(s)));
+    await receiver.close();
     await metricsServer?.close();
     await writer.stop();
     await spool.close();
@@ -288,7 +293,7 @@ export function registerCollect(program: Command): void {
             (c.metricsUrl ? `  metrics    ${c.metricsUrl}\n` : '') +
             `  scraping   ${cfg.scrape.length} target${cfg.scrape.length === 1 ? '' : 's'}\n` +
             `  batches of up to ${l.batch.maxBatchItems} items / ${mib(l.batch.maxBatchBytes)} / ${l.batch.maxBatchAgeMs} ms; spool limit ${mib(l.maxSpoolBytes)}; ` +
-            `bodies up to ${mib(l.maxBodyBytes)}, ${mib(l.maxInflightBytes)} in flight; decoder ${collectorOptions.decoder}; SIGTERM stops (writing for up to ${settings.shutdownTimeoutS} s)\n`,
+            `bodies up to ${mib(l.maxBodyBytes)}, ${mib(l.maxInflightBytes)} in flight; decoder ${collectorOptions.decoder}, ${cfg.collector.intake_threads} intake thread(s); SIGTERM stops (writing for up to ${settings.shutdownTimeoutS} s)\n`,
         );
         const signal = await new Promise<NodeJS.Signals>((resolvePromise) => {
           process.once('SIGINT', () => resolvePromise('SIGINT'));

@@ -20,7 +20,8 @@ import { DecodeError } from '../../core/errors.js';
 import type { CollectorMetrics } from '../observability/collector-metrics.js';
 import type { Spool } from '../writer/spool.js';
 import { BodyError, MemoryBudget, readBody } from './receiver-body.js';
-import { intakeOtlp, type OtlpWire, type SpanIntake } from './receiver-intake.js';
+import { IntakePool } from './intake-pool.js';
+import type { OtlpWire, SpanIntake } from './receiver-intake.js';
 import { exportResponse, type ExportOutcome, type OtlpEndpoint } from './receiver-response.js';
 
 export interface OtlpReceiverOptions {
@@ -36,6 +37,8 @@ export interface OtlpReceiverOptions {
   retryAfterS?: number;
   /** who renders spans to rows: this receiver (default) or the writer (see receiver-intake.ts) */
   spanIntake?: SpanIntake;
+  /** worker threads that decode and render bodies (intake-pool.ts); default 0: on the event loop */
+  intakeThreads?: number;
 }
 
 /** The limits come from the config schema's defaults (`collector.max_*_bytes`): one source. */
@@ -45,18 +48,22 @@ export const RECEIVER_DEFAULTS = Object.freeze({
   maxSpoolBytes: COLLECTOR_DEFAULTS.max_spool_bytes,
   retryAfterS: 5,
   spanIntake: 'receiver' as SpanIntake,
+  intakeThreads: 0,
 });
 
 export interface OtlpReceiver {
   app: express.Express;
   /** refuse new requests with 503 (shutting down) */
   stopAccepting(): void;
+  /** stops the intake threads (after stopAccepting and the last answer) */
+  close(): Promise<void>;
   readonly budget: MemoryBudget;
 }
 
 export function createOtlpReceiver(options: OtlpReceiverOptions): OtlpReceiver {
   const opts = { ...RECEIVER_DEFAULTS, ...options };
   const budget = new MemoryBudget(opts.maxInflightBytes);
+  const intake = new IntakePool(opts.intakeThreads);
   let accepting = true;
   const app = express();
   app.disable('x-powered-by');
@@ -100,30 +107,35 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): OtlpReceiver {
       throw e;
     }
     try {
-      let intake;
+      let taken;
       try {
-        intake = intakeOtlp(endpoint, wire, body.bytes, opts.spanIntake);
+        taken = await intake.run(endpoint, wire, body.bytes, opts.spanIntake);
       } catch (e) {
         if (e instanceof DecodeError) {
           send(res, { kind: 'invalid', status: 400, reason: `malformed OTLP ${endpoint} request: ${e.message}` }, endpoint, wire);
           return;
         }
+        if (intake.threads > 0) {
+          // an intake thread failed (not the payload): the sender may retry
+          send(res, { kind: 'retryable', status: 503, retryAfterS: opts.retryAfterS, reason: `cannot decode the request now: ${(e as Error).message}` }, endpoint, wire);
+          return;
+        }
         throw e;
       }
-      if (intake.record) {
+      if (taken.record) {
         try {
-          await opts.spool.append(intake.record.lane, intake.record.parts, { [endpoint]: intake.items });
+          await opts.spool.append(taken.record.lane, taken.record.parts, { [endpoint]: taken.items });
         } catch (e) {
           send(res, { kind: 'retryable', status: 503, retryAfterS: opts.retryAfterS, reason: `cannot spool the request: ${(e as Error).message}` }, endpoint, wire);
           return;
         }
       }
-      if (intake.items > 0) opts.metrics.receivedItems.inc({ signal: endpoint, source: 'otlp' }, intake.items);
-      if (intake.rejected > 0) {
-        opts.metrics.rejectedItems.inc({ signal: endpoint, reason: 'no_identity' }, intake.rejected);
-        send(res, { kind: 'partial', items: intake.items, rejected: intake.rejected, message: intake.rejectedReason ?? '' }, endpoint, wire);
+      if (taken.items > 0) opts.metrics.receivedItems.inc({ signal: endpoint, source: 'otlp' }, taken.items);
+      if (taken.rejected > 0) {
+        opts.metrics.rejectedItems.inc({ signal: endpoint, reason: 'no_identity' }, taken.rejected);
+        send(res, { kind: 'partial', items: taken.items, rejected: taken.rejected, message: taken.rejectedReason ?? '' }, endpoint, wire);
       } else {
-        send(res, { kind: 'accepted', items: intake.items }, endpoint, wire);
+        send(res, { kind: 'accepted', items: taken.items }, endpoint, wire);
       }
     } finally {
       budget.release(body.reserved);
@@ -152,6 +164,7 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): OtlpReceiver {
     stopAccepting: () => {
       accepting = false;
     },
+    close: () => intake.close(),
   };
 }
 

@@ -57,11 +57,10 @@ export interface BatchWriterOptions {
  * Bytes of spooled batches written together, by lane. `traces-pb`: one default-sized
  * (16 MiB) batch per group — two (40 MiB) wrote ≈ 15 % faster end to end (bench:collect,
  * 2 cores) but peaked at 1.02–1.06 GiB RSS: the engine's protobuf decoding works on the
- * whole group. `traces-rb` rows cost the engine no decoding memory, so four batches
- * (≈ 80 k spans) go together: each commit's fixed cost (planning, the views' inserts,
- * one part per table) is paid for more rows (bench/README.md).
+ * whole group. `traces-rb`: two batches (≈ 40 k spans): four wrote up to 15 % faster but
+ * peaked at 1.09–1.2 GiB RSS, two at 0.95–0.97 GiB (bench/README.md).
  */
-const GROUP_BYTES: Record<Lane, number> = { 'traces-pb': 24 * 1024 * 1024, 'traces-rb': 64 * 1024 * 1024, rows: 24 * 1024 * 1024 };
+const GROUP_BYTES: Record<Lane, number> = { 'traces-pb': 24 * 1024 * 1024, 'traces-rb': 32 * 1024 * 1024, rows: 24 * 1024 * 1024 };
 
 /** Who made a group's rows: ClickHouse (`engine`), the writer (`js`), or the receiver as it took them (`receiver`). */
 export type RowsFrom = 'engine' | 'js' | 'receiver';
@@ -207,7 +206,7 @@ export class BatchWriter {
       const started = performance.now();
       let decoder: RowsFrom;
       try {
-        decoder = await this.stage(load, group);
+        decoder = await this.stage(load, group, committing);
       } catch (e) {
         await committing;
         committing = undefined;
@@ -252,8 +251,12 @@ export class BatchWriter {
     this.metrics.queueItems.set({ signal: 'metrics' }, this.spool.queuedItems.metrics);
   }
 
-  /** Stages a group into `load` (emptied first: what a failed attempt left goes; throws while the store is down). */
-  private async stage(load: StagedLoad, group: readonly Batch[]): Promise<RowsFrom> {
+  /**
+   * Stages a group into `load` (emptied first: what a failed attempt left goes; throws
+   * while the store is down). `committing`: the previous group's commit, which a
+   * `traces-rb` group's engine load waits for (see `stageSpanRowBinary`).
+   */
+  private async stage(load: StagedLoad, group: readonly Batch[], committing: Promise<void> | undefined): Promise<RowsFrom> {
     await load.abort();
     if (group[0]!.lane === 'rows') {
       await this.stageRows(load, group);
@@ -263,7 +266,7 @@ export class BatchWriter {
       // rendered by the receiver: the engine loads the rows as they are
       const records: Buffer[] = [];
       for (const batch of group) records.push(...(await this.spool.readRecords(batch)));
-      await stageSpanRowBinary(this.store, load, records);
+      await stageSpanRowBinary(this.store, load, records, committing);
       return 'receiver';
     }
     if (this.opts.decoder === 'engine' && (await this.stageWithEngine(load, group))) return 'engine';

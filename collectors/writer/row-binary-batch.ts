@@ -23,26 +23,39 @@ import { sqlString } from '../otlp-engine/trace-sql.js';
 import { SPAN_ROW_BINARY_COLUMNS, SPAN_ROW_BINARY_STRUCTURE } from './span-row-binary.js';
 import type { StagedLoad } from './staged-load.js';
 
-/** Stages the span rows of `records` (whole `traces-rb` records, in order); returns the rows staged. */
-export async function stageSpanRowBinary(store: Store, load: StagedLoad, records: readonly Buffer[]): Promise<number> {
+/**
+ * Stages the span rows of `records` (whole `traces-rb` records, in order); returns the rows
+ * staged. With `after`, the engine is not asked to load them before it settles: the
+ * writer passes the commit in progress, so the stream is written out meanwhile but the
+ * staged rows do not sit in memory beside the rows being committed (chDB runs one query
+ * at a time: loading earlier would not be faster, only hold both).
+ */
+export async function stageSpanRowBinary(store: Store, load: StagedLoad, records: readonly Buffer[], after?: Promise<unknown>): Promise<number> {
   const stage = await load.stagingTable('otel_traces');
   const into = `INSERT INTO ${stage.name} (${SPAN_ROW_BINARY_COLUMNS.map(([name]) => columnIdent(name)).join(', ')})`;
-  const before = await countRows(store, stage.name);
   if (store.kind === 'server') {
+    await after;
+    const before = await countRows(store, stage.name);
     const result = await store.client.exec({ query: `${into} FORMAT RowBinary`, values: Readable.from(records) });
     for await (const _ of result.stream) {
       // drain: an INSERT answers nothing, but the response must be consumed
     }
-  } else {
-    const path = join(payloadTempDir(), `tf-rows-${process.pid}-${randomUUID()}.rowbinary`);
-    try {
-      await writeFile(path, Buffer.concat(records));
-      await store.client.command({ query: `${into} SELECT * FROM file(${sqlString(path)}, 'RowBinary', ${sqlString(SPAN_ROW_BINARY_STRUCTURE)})` });
-    } finally {
-      await rm(path, { force: true });
-    }
+    return noteStaged(store, load, stage.name, before);
   }
-  const rows = (await countRows(store, stage.name)) - before;
+  const path = join(payloadTempDir(), `tf-rows-${process.pid}-${randomUUID()}.rowbinary`);
+  try {
+    await writeFile(path, Buffer.concat(records));
+    await after;
+    const before = await countRows(store, stage.name);
+    await store.client.command({ query: `${into} SELECT * FROM file(${sqlString(path)}, 'RowBinary', ${sqlString(SPAN_ROW_BINARY_STRUCTURE)})` });
+    return await noteStaged(store, load, stage.name, before);
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+async function noteStaged(store: Store, load: StagedLoad, stage: string, before: number): Promise<number> {
+  const rows = (await countRows(store, stage)) - before;
   load.noteStaged('otel_traces', rows);
   return rows;
 }

@@ -193,6 +193,7 @@ export const COLLECTOR_DEFAULTS = Object.freeze({
   stale_markers: false,
   shutdown_timeout_s: 5,
   decoder: 'receiver',
+  intake_threads: 1,
 } as const);
 
 /**
@@ -250,6 +251,8 @@ export const collectorSchema = z
     shutdown_timeout_s: nonNegative.default(COLLECTOR_DEFAULTS.shutdown_timeout_s),
     /** who renders OTLP/protobuf spans to rows: receiver, engine (ClickHouse) or js (see COLLECTOR_DECODERS); default receiver */
     decoder: z.enum(COLLECTOR_DECODERS).default(COLLECTOR_DEFAULTS.decoder),
+    /** worker threads that decode and render OTLP bodies, so the event loop stays free to drive the writer; 0: on the event loop; default 1 */
+    intake_threads: z.number().int().min(0).max(64).default(COLLECTOR_DEFAULTS.intake_threads),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -269,6 +272,7 @@ export const collectorSchema = z
     stale_markers: COLLECTOR_DEFAULTS.stale_markers,
     shutdown_timeout_s: COLLECTOR_DEFAULTS.shutdown_timeout_s,
     decoder: COLLECTOR_DEFAULTS.decoder,
+    intake_threads: COLLECTOR_DEFAULTS.intake_threads,
   });
 
 export const configSchema = z
