@@ -37,7 +37,7 @@ export interface OtlpReceiverOptions {
   retryAfterS?: number;
   /** who renders spans to rows: this receiver (default) or the writer (see receiver-intake.ts) */
   spanIntake?: SpanIntake;
-  /** worker threads that decode and render bodies (intake-pool.ts); default 0: on the event loop */
+  /** worker threads that decode and render bodies (intake-pool.ts; 0: on the event loop); default 1 */
   intakeThreads?: number;
 }
 
@@ -48,7 +48,7 @@ export const RECEIVER_DEFAULTS = Object.freeze({
   maxSpoolBytes: COLLECTOR_DEFAULTS.max_spool_bytes,
   retryAfterS: 5,
   spanIntake: 'receiver' as SpanIntake,
-  intakeThreads: 0,
+  intakeThreads: COLLECTOR_DEFAULTS.intake_threads,
 });
 
 export interface OtlpReceiver {

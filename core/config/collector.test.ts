@@ -35,11 +35,12 @@ describe('collector config', () => {
       stale_markers: false,
       shutdown_timeout_s: 5,
       decoder: 'receiver',
+      intake_threads: 1,
     });
     expect(c.spool_dir).toBeUndefined();
     expect(c.metrics.host).toBeUndefined();
     expect({ maxBatchItems: c.batch.max_items, maxBatchBytes: c.batch.max_bytes, maxBatchAgeMs: c.batch.max_age_ms }).toEqual(SPOOL_DEFAULTS);
-    expect({ maxBodyBytes: c.max_body_bytes, maxInflightBytes: c.max_inflight_bytes, maxSpoolBytes: c.max_spool_bytes, retryAfterS: 5, spanIntake: c.decoder === 'receiver' ? 'receiver' : 'writer' }).toEqual(RECEIVER_DEFAULTS);
+    expect({ maxBodyBytes: c.max_body_bytes, maxInflightBytes: c.max_inflight_bytes, maxSpoolBytes: c.max_spool_bytes, retryAfterS: 5, spanIntake: c.decoder === 'receiver' ? 'receiver' : 'writer', intakeThreads: c.intake_threads }).toEqual(RECEIVER_DEFAULTS);
     expect(c.metrics.port).toBe(DEFAULT_METRICS_PORT);
     expect(Object.isFrozen(COLLECTOR_DEFAULTS.batch)).toBe(true);
   });

@@ -86,6 +86,12 @@ describe('token-factory collect, killed and restarted', () => {
     // the sender did not trust its last acknowledgements and sends them again
     for (const i of [7, 8, 9]) expect(await post(second.otlp, pb(i), 'application/x-protobuf')).toBe(200);
     expect(await post(second.otlp, json(11), 'application/json')).toBe(200);
+    // bodies are decoded on the intake worker thread (collector.intake_threads, default 1): its verdicts reach the sender
+    expect(second.stdout()).toContain('decoder receiver, 1 intake thread(s)');
+    expect(await post(second.otlp, Buffer.from('a7f3c01e99b2d46c5a10ffee0b', 'hex'), 'application/x-protobuf')).toBe(400);
+    const bad = await fetch(`${second.otlp}/v1/traces`, { method: 'POST', body: '{"resourceSpans": 5}', headers: { 'content-type': 'application/json' } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/^malformed OTLP traces request: /);
 
     // a report in another process goes through the collector's API while it holds the store
     const report = spawnSync(process.execPath, [join(root, 'bin/token-factory.js'), 'report', '--config', cfg, '--format', 'json'], { cwd: dir, encoding: 'utf8' });
