@@ -30,8 +30,7 @@ import type { CollectorMetrics, Signal } from '../observability/collector-metric
 import { STAGE_MEMORY_SETTINGS, stageTracesBatch } from './engine-batch.js';
 import { stageSpanRowBinary } from './row-binary-batch.js';
 import { StagedLoad, type LoadCounts } from './staged-load.js';
-import { decodeRowsRecord } from './spool-record.js';
-import type { Lane } from './spool-record.js';
+import { decodeRowsRecord, type Lane } from './spool-record.js';
 import type { Batch, Spool } from './spool.js';
 
 export interface BatchWriterOptions {
