@@ -29,7 +29,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Store } from '../../core/store/open-store.js';
 import { columnIdent } from '../../core/schema/ddl.js';
-import { STAGE_SOURCE_COLUMN, type StagedLoad } from '../writer/staged-load.js';
+import { countRows, STAGE_SOURCE_COLUMN, type StagedLoad } from '../writer/staged-load.js';
 import { classifyEngineError } from './engine-errors.js';
 import { traceRequestSchema } from './proto-schema.js';
 import { protobufReadSettings, settingsClause, sqlString, TRACE_REQUEST_STRUCTURE, traceRowsSelect } from './trace-sql.js';
@@ -127,7 +127,3 @@ async function withPayloadFiles(payloads: readonly ProtobufPayload[], fn: (paths
   }
 }
 
-async function countRows(store: Store, table: string): Promise<number> {
-  const rs = await store.client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' });
-  return Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
-}

@@ -25,7 +25,7 @@ import { classifyEngineError } from '../otlp-engine/engine-errors.js';
 import { traceRequestSchema } from '../otlp-engine/proto-schema.js';
 import { payloadTempDir } from '../otlp-engine/stage-traces.js';
 import { protobufReadSettings, settingsClause, sqlString, TRACE_REQUEST_STRUCTURE, traceRowsSelect } from '../otlp-engine/trace-sql.js';
-import { STAGE_SOURCE_COLUMN, type StagedLoad } from './staged-load.js';
+import { countRows, STAGE_SOURCE_COLUMN, type StagedLoad } from './staged-load.js';
 
 /**
  * Bounds on the memory of the staging query: blocks of 8 192 spans, and insert blocks of
@@ -100,7 +100,3 @@ async function withPlainPaths(paths: readonly string[], fn: (plain: string[]) =>
   }
 }
 
-async function countRows(store: Store, table: string): Promise<number> {
-  const rs = await store.client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' });
-  return Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
-}

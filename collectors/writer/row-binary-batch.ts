@@ -21,7 +21,7 @@ import { columnIdent } from '../../core/schema/ddl.js';
 import { payloadTempDir } from '../otlp-engine/stage-traces.js';
 import { sqlString } from '../otlp-engine/trace-sql.js';
 import { SPAN_ROW_BINARY_COLUMNS, SPAN_ROW_BINARY_STRUCTURE } from './span-row-binary.js';
-import type { StagedLoad } from './staged-load.js';
+import { countRows, type StagedLoad } from './staged-load.js';
 
 /**
  * Stages the span rows of `records` (whole `traces-rb` records, in order); returns the rows
@@ -60,7 +60,3 @@ async function noteStaged(store: Store, load: StagedLoad, stage: string, before:
   return rows;
 }
 
-async function countRows(store: Store, table: string): Promise<number> {
-  const rs = await store.client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' });
-  return Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
-}

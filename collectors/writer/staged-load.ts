@@ -339,6 +339,12 @@ async function drain(r: { stream: NodeJS.ReadableStream }): Promise<void> {
   }
 }
 
+/** Rows in `table` (a staging table: loaders that fill one in the engine count what they added). */
+export async function countRows(store: Store, table: string): Promise<number> {
+  const rs = await store.client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' });
+  return Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
+}
+
 /**
  * Drops staging tables left by a process that died mid-load. Only for the embedded
  * store: one process holds it, so every staging table of another pid is stale.
