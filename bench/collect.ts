@@ -73,6 +73,13 @@ function rssOf(pid: number): { peakMib: number; nowMib: number } {
   return { peakMib: kb('VmHWM') / 1024, nowMib: kb('VmRSS') / 1024 };
 }
 
+/** CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat. */
+function cpuSecondsOf(pid: number): number {
+  // fields after the command's closing parenthesis: state is field 3, utime 14, stime 15 (clock ticks, 100 Hz on Linux)
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
@@ -136,6 +143,8 @@ async function collectEndToEnd(dir: string, bodies: readonly Uint8Array[], decod
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let next = 0;
   let retried = 0;
+  const collectorCpu0 = cpuSecondsOf(child.pid!);
+  const senderCpu0 = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -166,6 +175,9 @@ async function collectEndToEnd(dir: string, bodies: readonly Uint8Array[], decod
   );
   const e2eSeconds = (performance.now() - started) / 1000;
   const rss = rssOf(child.pid!);
+  const collectorCpuUs = ((cpuSecondsOf(child.pid!) - collectorCpu0) * 1e6) / TOTAL;
+  const sender = process.cpuUsage(senderCpu0);
+  const senderCpuUs = (sender.user + sender.system) / TOTAL;
   agent.destroy();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
@@ -183,7 +195,7 @@ async function collectEndToEnd(dir: string, bodies: readonly Uint8Array[], decod
     spans: TOTAL,
     seconds: e2eSeconds,
     peakRssMib: rss.peakMib,
-    note: `all acknowledged after ${ackSeconds.toFixed(1)} s; ${retried} retries (429/503); stored ${rowsCheck}`,
+    note: `all acknowledged after ${ackSeconds.toFixed(1)} s; ${retried} retries (429/503); stored ${rowsCheck}; CPU per span: collector ${collectorCpuUs.toFixed(1)} µs, sender ${senderCpuUs.toFixed(1)} µs`,
   };
 }
 

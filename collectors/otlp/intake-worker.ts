@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { DecodeError } from '../../core/errors.js';
 import { intakeOtlp } from './receiver-intake.js';
-import type { IntakeReply, IntakeTask } from './intake-pool.js';
+import { transferable, type IntakeReply, type IntakeTask } from './intake-pool.js';
 
 if (parentPort === null) throw new Error('intake-worker.js runs as a worker thread of the OTLP receiver');
 const port = parentPort;
@@ -23,5 +23,6 @@ port.on('message', (task: IntakeTask) => {
         ? { id: task.id, ok: false, decode: { reason: e.reason, position: e.position } }
         : { id: task.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
   }
-  port.postMessage(reply);
+  // the record's buffers move to the loop rather than being copied (intake-pool.ts)
+  port.postMessage(reply, reply.ok && reply.record.record ? transferable(reply.record.record.parts) : []);
 });

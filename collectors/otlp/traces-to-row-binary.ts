@@ -53,13 +53,37 @@ export interface TraceRowBinary {
 export function tracesProtobufToRowBinary(body: Buffer): TraceRowBinary | undefined {
   if (body.length === 0) return undefined;
   try {
-    return new Transcoder(body).request();
+    return new Transcoder(body, scratch()).request();
   } catch (e) {
     if (e === OFF_PATH) return undefined;
     // a read past the end of the buffer (a malformed payload): the reference path says what is wrong
     if (e instanceof RangeError) return undefined;
     throw e;
   }
+}
+
+/**
+ * Writers a request is rendered into, kept from one request to the next (a call runs to
+ * its end before the next starts): a request of n bytes renders to about 1.3 n, so a
+ * fresh writer per request meant allocating and growing megabytes each time, garbage the
+ * receiver's thread had to collect. One that grew past `SCRATCH_KEPT_BYTES` (a rare huge
+ * request) is let go rather than held.
+ */
+interface Scratch {
+  out: RowBinaryWriter;
+  /** attribute pairs of one map, before their count is known */
+  pairs: RowBinaryWriter;
+}
+const SCRATCH_KEPT_BYTES = 8 * 1024 * 1024;
+let kept: Scratch | undefined;
+
+function scratch(): Scratch {
+  if (kept === undefined || kept.out.capacity > SCRATCH_KEPT_BYTES || kept.pairs.capacity > SCRATCH_KEPT_BYTES) {
+    kept = { out: new RowBinaryWriter(1024 * 1024), pairs: new RowBinaryWriter(4096) };
+  }
+  kept.out.truncate(0);
+  kept.pairs.truncate(0);
+  return kept;
 }
 
 /** Thrown (one shared instance, no stack to build) to leave the fast path. */
@@ -133,8 +157,7 @@ interface SpanFields {
 class Transcoder {
   private pos = 0;
   private readonly out: RowBinaryWriter;
-  /** attribute pairs of one map, before their count is known */
-  private readonly pairs = new RowBinaryWriter(4096);
+  private readonly pairs: RowBinaryWriter;
   /** [hash, start, end, …] of the keys of the map being rendered (to find a repeated key); grown on demand */
   private keys = new Int32Array(3 * 64);
   private spans = 0;
@@ -144,8 +167,12 @@ class Transcoder {
   /** end of the last length-delimited field read by `lenStart` */
   private fieldEnd = 0;
 
-  constructor(private readonly buf: Buffer) {
-    this.out = new RowBinaryWriter(buf.length * 2 + 1024);
+  constructor(
+    private readonly buf: Buffer,
+    scratch: Scratch,
+  ) {
+    this.out = scratch.out;
+    this.pairs = scratch.pairs;
   }
 
   request(): TraceRowBinary {

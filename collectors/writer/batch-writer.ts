@@ -103,6 +103,8 @@ const SIGNAL_OF: Record<RawTable, Signal> = {
 
 export class BatchWriter {
   private readonly loads: Record<Batch['lane'], StagedLoad[]>;
+  /** buffers `traces-rb` batches are read into, one per batch of a group, reused (see `stage`) */
+  private readonly readArenas: Buffer[] = [];
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -262,9 +264,15 @@ export class BatchWriter {
       return 'js';
     }
     if (group[0]!.lane === 'traces-rb') {
-      // rendered by the receiver: the engine loads the rows as they are
+      // rendered by the receiver: the engine loads the rows as they are. Each batch is read
+      // into a buffer kept for the next group (groups stage one at a time, and their records
+      // are written out for the engine before staging returns): no garbage of a group's size.
       const records: Buffer[] = [];
-      for (const batch of group) records.push(...(await this.spool.readRecords(batch)));
+      for (const [i, batch] of group.entries()) {
+        const read = await this.spool.readRecordsInto(batch, this.readArenas[i] ?? Buffer.alloc(0));
+        this.readArenas[i] = read.arena;
+        records.push(...read.records);
+      }
       await stageSpanRowBinary(this.store, load, records, committing);
       return 'receiver';
     }

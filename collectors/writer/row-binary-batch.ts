@@ -13,7 +13,7 @@
  * engine's parse error: the writer retries the batch and then sets it aside in `failed/`.
  */
 import { randomUUID } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Store } from '../../core/store/open-store.js';
@@ -44,13 +44,29 @@ export async function stageSpanRowBinary(store: Store, load: StagedLoad, records
   }
   const path = join(payloadTempDir(), `tf-rows-${process.pid}-${randomUUID()}.rowbinary`);
   try {
-    await writeFile(path, Buffer.concat(records));
+    await writeAll(path, records);
     await after;
     const before = await countRows(store, stage.name);
     await store.client.command({ query: `${into} SELECT * FROM file(${sqlString(path)}, 'RowBinary', ${sqlString(SPAN_ROW_BINARY_STRUCTURE)})` });
     return await noteStaged(store, load, stage.name, before);
   } finally {
     await rm(path, { force: true });
+  }
+}
+
+/** Writes `records` one after another to a new file at `path`, without first joining them in memory. */
+async function writeAll(path: string, records: readonly Buffer[]): Promise<void> {
+  const file = await open(path, 'wx');
+  try {
+    // at most IOV_MAX (1024 on Linux) buffers per writev
+    for (let i = 0; i < records.length; i += 1024) {
+      const chunk = records.slice(i, i + 1024);
+      const expected = chunk.reduce((n, r) => n + r.length, 0);
+      const { bytesWritten } = await file.writev(chunk);
+      if (bytesWritten !== expected) throw new Error(`short write to ${path}: ${bytesWritten} of ${expected} bytes`);
+    }
+  } finally {
+    await file.close();
   }
 }
 

@@ -20,6 +20,11 @@ export class RowBinaryWriter {
     return this.pos;
   }
 
+  /** Bytes held (written or not). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** Room for `n` more bytes. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;

@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fdatasync, fsync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync, writevSync } from 'node:fs';
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { COLLECTOR_DEFAULTS } from '../../core/config/schema.js';
@@ -254,6 +254,30 @@ export class Spool {
   async readRecords(batch: Batch): Promise<Buffer[]> {
     const bytes = await readFile(batch.path);
     return scanFrames(bytes).records.map(([s, e]) => bytes.subarray(s, e));
+  }
+
+  /**
+   * `readRecords` into `arena` (from its start), for a reader that reuses one buffer rather
+   * than allocating a batch's worth each time: the records are views of it, valid until it
+   * is read into again. A batch larger than `arena` is read into a new buffer, returned as
+   * `arena` for next time.
+   */
+  async readRecordsInto(batch: Batch, arena: Buffer): Promise<{ records: Buffer[]; arena: Buffer }> {
+    const file = await open(batch.path, 'r');
+    try {
+      const size = (await file.stat()).size;
+      const into = arena.length >= size ? arena : Buffer.allocUnsafe(size);
+      let read = 0;
+      while (read < size) {
+        const { bytesRead } = await file.read(into, read, size - read, read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+      const bytes = into.subarray(0, read);
+      return { records: scanFrames(bytes).records.map(([s, e]) => bytes.subarray(s, e)), arena: into };
+    } finally {
+      await file.close();
+    }
   }
 
   /** Seals what is open, refuses further appends and lets another process open the spool. */

@@ -92,6 +92,41 @@ describe('batching', () => {
   });
 });
 
+describe('reading batches into a reused buffer', () => {
+  it('reads the records readRecords reads, into the buffer given while it is large enough, else into a new one', async () => {
+    const spool = Spool.open(dir, { maxBatchItems: 2, maxBatchAgeMs: 60_000 });
+    // batch 1: two records of 10 bytes (2 × 11 framed); batch 2: two of 100 (2 × 101)
+    for (const [n, fill] of [[10, 1], [10, 2], [100, 3], [100, 4]] as const) await spool.append('traces-rb', [bytes(n, fill)], { traces: 1 });
+    await spool.close();
+    const [small, large] = spool.sealed;
+    const arena = Buffer.alloc(64);
+    const first = await spool.readRecordsInto(small!, arena);
+    expect(first.arena).toBe(arena);
+    expect(first.records).toEqual(await spool.readRecords(small!));
+    expect(first.records.every((r) => r.buffer === arena.buffer)).toBe(true);
+    // 202 bytes do not fit 64: a new buffer, which the next read may reuse
+    const second = await spool.readRecordsInto(large!, arena);
+    expect(second.arena).not.toBe(arena);
+    expect(second.arena.length).toBe(202);
+    expect(second.records.map((r) => [r.length, r[0]])).toEqual([[100, 3], [100, 4]]);
+    // read again into the grown buffer: the small batch's records are views of it now
+    const again = await spool.readRecordsInto(small!, second.arena);
+    expect(again.arena).toBe(second.arena);
+    expect(again.records.map((r) => [r.length, r[0]])).toEqual([[10, 1], [10, 2]]);
+  });
+
+  it('stops at a torn record as readRecords does', async () => {
+    const spool = Spool.open(dir, { maxBatchAgeMs: 60_000 });
+    await spool.append('traces-rb', [bytes(20, 1)], { traces: 1 });
+    await spool.close();
+    const batch = spool.sealed[0]!;
+    appendFileSync(batch.path, Buffer.concat([varint(20), bytes(5, 2)]));
+    const read = await spool.readRecordsInto(batch, Buffer.alloc(0));
+    expect(read.records.map((r) => [r.length, r[0]])).toEqual([[20, 1]]);
+    expect(read.records).toEqual(await spool.readRecords(batch));
+  });
+});
+
 describe('one process per spool', () => {
   it('refuses a spool locked by a live process and takes over one whose process is gone', () => {
     writeFileSync(join(dir, 'spool.lock'), String(process.ppid));
