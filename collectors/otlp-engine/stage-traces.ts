@@ -21,15 +21,12 @@
  * table may hold part of the payloads: abort the load. Other errors are the store's and
  * are rethrown.
  */
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Store } from '../../core/store/open-store.js';
 import { columnIdent } from '../../core/schema/ddl.js';
 import { countRows, STAGE_SOURCE_COLUMN, type StagedLoad } from '../writer/staged-load.js';
+import { withEngineFiles } from './engine-files.js';
 import { classifyEngineError } from './engine-errors.js';
 import { traceRequestSchema } from './proto-schema.js';
 import { protobufReadSettings, settingsClause, sqlString, TRACE_REQUEST_STRUCTURE, traceRowsSelect } from './trace-sql.js';
@@ -38,11 +35,6 @@ import { protobufReadSettings, settingsClause, sqlString, TRACE_REQUEST_STRUCTUR
 export type ProtobufPayload = { path: string } | { bytes: Uint8Array };
 
 export type EngineStageResult = { kind: 'staged'; rows: number } | { kind: 'unsupported'; reason: string };
-
-/** Directory for payloads the engine reads as files: RAM-backed when the machine has /dev/shm. */
-export function payloadTempDir(): string {
-  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-}
 
 /** Stages the spans of one `ExportTraceServiceRequest` into `load`'s `otel_traces` staging table (source 0). */
 export function stageTracesProtobuf(store: Store, load: StagedLoad, payload: ProtobufPayload): Promise<EngineStageResult> {
@@ -73,7 +65,7 @@ export async function stageTracesProtobufBatch(store: Store, load: StagedLoad, p
         }
       }
     } else {
-      await withPayloadFiles(payloads, async (paths) => {
+      await withEngineFiles(payloads, async (paths) => {
         const sources = paths.map((path) => `file(${sqlString(path)}, 'ProtobufSingle', ${sqlString(TRACE_REQUEST_STRUCTURE)})`);
         await store.client.command({ query: `${into} ${traceRowsSelect(sources, columns)} ${settingsClause(settings)}` });
       });
@@ -87,43 +79,5 @@ export async function stageTracesProtobufBatch(store: Store, load: StagedLoad, p
   const rows = (await countRows(store, stage.name)) - before;
   load.noteStaged('otel_traces', rows);
   return { kind: 'staged', rows };
-}
-
-/** A plain absolute path `file()` reads as is (no glob characters, quotes or control characters). */
-const PLAIN_PATH = /^[A-Za-z0-9_\-./+@%=,]+$/;
-
-/**
- * Runs `fn` with paths the engine can read the payloads from, in order: the files
- * themselves, or temporary copies (removed afterwards). An empty file reads as no row
- * (an empty payload is a valid empty request).
- */
-async function withPayloadFiles(payloads: readonly ProtobufPayload[], fn: (paths: string[]) => Promise<void>): Promise<void> {
-  const temps: string[] = [];
-  try {
-    const paths: string[] = [];
-    for (const payload of payloads) {
-      let bytes: Uint8Array | undefined;
-      if ('path' in payload) {
-        const abs = isAbsolute(payload.path) ? payload.path : resolve(payload.path);
-        // a missing file or a directory fails here, as a Node error (ENOENT, EISDIR), not inside the engine
-        const st = await stat(abs);
-        if (st.isDirectory()) throw Object.assign(new Error(`${abs} is a directory`), { code: 'EISDIR' });
-        if (PLAIN_PATH.test(abs)) {
-          paths.push(abs);
-          continue;
-        }
-        bytes = await readFile(abs);
-      } else {
-        bytes = payload.bytes;
-      }
-      const path = join(payloadTempDir(), `tf-otlp-${process.pid}-${randomUUID()}.binpb`);
-      temps.push(path);
-      await writeFile(path, bytes);
-      paths.push(path);
-    }
-    await fn(paths);
-  } finally {
-    await Promise.all(temps.map((p) => rm(p, { force: true })));
-  }
 }
 

@@ -15,15 +15,13 @@
  * the batch in JS too). Other errors are the store's.
  */
 import type { ClickHouseSettings } from '@clickhouse/client';
-import { randomUUID } from 'node:crypto';
-import { copyFile, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Store } from '../../core/store/open-store.js';
 import { columnIdent } from '../../core/schema/ddl.js';
 import { classifyEngineError } from '../otlp-engine/engine-errors.js';
 import { traceRequestSchema } from '../otlp-engine/proto-schema.js';
-import { payloadTempDir } from '../otlp-engine/stage-traces.js';
+import { withEngineFiles } from '../otlp-engine/engine-files.js';
 import { protobufReadSettings, settingsClause, sqlString, TRACE_REQUEST_STRUCTURE, traceRowsSelect } from '../otlp-engine/trace-sql.js';
 import { countRows, STAGE_SOURCE_COLUMN, type StagedLoad } from './staged-load.js';
 
@@ -41,9 +39,6 @@ export const STAGE_MEMORY_SETTINGS: ClickHouseSettings = {
 };
 
 export type EngineBatchResult = { kind: 'staged'; rows: number } | { kind: 'unsupported'; reason: string };
-
-/** A path `file()` reads as is: no glob characters, quotes or control characters. */
-const PLAIN_PATH = /^[A-Za-z0-9_\-./+@%=,]+$/;
 
 /** Stages the spans of the batches at `paths` with one query (the files are read as parallel sources). */
 export async function stageTracesBatch(store: Store, load: StagedLoad, paths: readonly string[]): Promise<EngineBatchResult> {
@@ -63,7 +58,7 @@ export async function stageTracesBatch(store: Store, load: StagedLoad, paths: re
         }
       }
     } else {
-      await withPlainPaths(paths, async (plain) => {
+      await withEngineFiles(paths.map((path) => ({ path })), async (plain) => {
         const sources = plain.map((p) => `file(${sqlString(p)}, 'Protobuf', ${sqlString(TRACE_REQUEST_STRUCTURE)})`);
         await store.client.command({ query: `${into} ${traceRowsSelect(sources, columns)} ${settingsClause(settings)}` });
       });
@@ -77,26 +72,5 @@ export async function stageTracesBatch(store: Store, load: StagedLoad, paths: re
   const rows = (await countRows(store, stage.name)) - before;
   load.noteStaged('otel_traces', rows);
   return { kind: 'staged', rows };
-}
-
-/** Runs `fn` with paths to the batches that `file()` reads literally (temporary copies of those whose path is not plain). */
-async function withPlainPaths(paths: readonly string[], fn: (plain: string[]) => Promise<void>): Promise<void> {
-  const copies: string[] = [];
-  try {
-    const plain: string[] = [];
-    for (const path of paths) {
-      if (PLAIN_PATH.test(path)) {
-        plain.push(path);
-        continue;
-      }
-      const copy = join(payloadTempDir(), `tf-spool-${process.pid}-${randomUUID()}.pb`);
-      copies.push(copy);
-      await copyFile(path, copy);
-      plain.push(copy);
-    }
-    await fn(plain);
-  } finally {
-    await Promise.all(copies.map((c) => rm(c, { force: true })));
-  }
 }
 

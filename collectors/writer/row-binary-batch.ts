@@ -12,13 +12,10 @@
  * A record that is not what the lane says (disk corruption) fails the INSERT with the
  * engine's parse error: the writer retries the batch and then sets it aside in `failed/`.
  */
-import { randomUUID } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Store } from '../../core/store/open-store.js';
 import { columnIdent } from '../../core/schema/ddl.js';
-import { payloadTempDir } from '../otlp-engine/stage-traces.js';
+import { withEngineFiles } from '../otlp-engine/engine-files.js';
 import { sqlString } from '../otlp-engine/trace-sql.js';
 import { SPAN_ROW_BINARY_COLUMNS, SPAN_ROW_BINARY_STRUCTURE } from './span-row-binary.js';
 import { countRows, type StagedLoad } from './staged-load.js';
@@ -42,32 +39,12 @@ export async function stageSpanRowBinary(store: Store, load: StagedLoad, records
     }
     return noteStaged(store, load, stage.name, before);
   }
-  const path = join(payloadTempDir(), `tf-rows-${process.pid}-${randomUUID()}.rowbinary`);
-  try {
-    await writeAll(path, records);
+  return withEngineFiles([{ parts: records }], async ([path]) => {
     await after;
     const before = await countRows(store, stage.name);
-    await store.client.command({ query: `${into} SELECT * FROM file(${sqlString(path)}, 'RowBinary', ${sqlString(SPAN_ROW_BINARY_STRUCTURE)})` });
-    return await noteStaged(store, load, stage.name, before);
-  } finally {
-    await rm(path, { force: true });
-  }
-}
-
-/** Writes `records` one after another to a new file at `path`, without first joining them in memory. */
-async function writeAll(path: string, records: readonly Buffer[]): Promise<void> {
-  const file = await open(path, 'wx');
-  try {
-    // at most IOV_MAX (1024 on Linux) buffers per writev
-    for (let i = 0; i < records.length; i += 1024) {
-      const chunk = records.slice(i, i + 1024);
-      const expected = chunk.reduce((n, r) => n + r.length, 0);
-      const { bytesWritten } = await file.writev(chunk);
-      if (bytesWritten !== expected) throw new Error(`short write to ${path}: ${bytesWritten} of ${expected} bytes`);
-    }
-  } finally {
-    await file.close();
-  }
+    await store.client.command({ query: `${into} SELECT * FROM file(${sqlString(path!)}, 'RowBinary', ${sqlString(SPAN_ROW_BINARY_STRUCTURE)})` });
+    return noteStaged(store, load, stage.name, before);
+  });
 }
 
 async function noteStaged(store: Store, load: StagedLoad, stage: string, before: number): Promise<number> {
