@@ -22,7 +22,7 @@
  * for the collector, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes). Progress to stderr, the table to stdout. Generation is not measured.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -73,11 +73,61 @@ function rssOf(pid: number): { peakMib: number; nowMib: number } {
   return { peakMib: kb('VmHWM') / 1024, nowMib: kb('VmRSS') / 1024 };
 }
 
-/** CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat. */
-function cpuSecondsOf(pid: number): number {
-  // fields after the command's closing parenthesis: state is field 3, utime 14, stime 15 (clock ticks, 100 Hz on Linux)
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** CPU seconds (user + system) of a /proc `stat` line: utime and stime are fields 14 and 15 (clock ticks, 100 Hz on Linux). */
+function statCpuSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' '); // after the command name, field 3 on
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU seconds a process's threads use while it runs, in three groups: ClickHouse's own
+ * threads (chDB names them: ThreadPool, MergeMutate, …), the event loop (the main thread),
+ * and the other Node threads (the intake worker, libuv's pool — where chDB's calls run and
+ * files are written — and V8's garbage-collector and compiler threads). Sampled every
+ * 250 ms, so a thread that ends counts what it had used at its last sample.
+ */
+class ThreadCpu {
+  private readonly first = new Map<string, number>();
+  private readonly last = new Map<string, { name: string; cpu: number }>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.sample(true);
+    this.timer = setInterval(() => this.sample(false), 250);
+  }
+
+  private sample(baseline: boolean): void {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${this.pid}/task`);
+    } catch {
+      return; // the process is gone
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${this.pid}/task/${tid}/stat`, 'utf8');
+        const sample = { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpu: statCpuSeconds(stat) };
+        if (baseline) this.first.set(tid, sample.cpu);
+        this.last.set(tid, sample);
+      } catch {
+        // the thread ended between listing and reading
+      }
+    }
+  }
+
+  /** CPU seconds per group since construction. */
+  stop(): { engine: number; loop: number; otherNode: number } {
+    this.sample(false);
+    clearInterval(this.timer);
+    const used = { engine: 0, loop: 0, otherNode: 0 };
+    for (const [tid, { name, cpu }] of this.last) {
+      const d = cpu - (this.first.get(tid) ?? 0);
+      if (tid === String(this.pid)) used.loop += d;
+      else if (name === 'node') used.otherNode += d;
+      else used.engine += d;
+    }
+    return used;
+  }
 }
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -143,7 +193,7 @@ async function collectEndToEnd(dir: string, bodies: readonly Uint8Array[], decod
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let next = 0;
   let retried = 0;
-  const collectorCpu0 = cpuSecondsOf(child.pid!);
+  const threadCpu = new ThreadCpu(child.pid!);
   const senderCpu0 = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
@@ -175,7 +225,8 @@ async function collectEndToEnd(dir: string, bodies: readonly Uint8Array[], decod
   );
   const e2eSeconds = (performance.now() - started) / 1000;
   const rss = rssOf(child.pid!);
-  const collectorCpuUs = ((cpuSecondsOf(child.pid!) - collectorCpu0) * 1e6) / TOTAL;
+  const cpu = threadCpu.stop();
+  const perSpanUs = (seconds: number) => ((seconds * 1e6) / TOTAL).toFixed(1);
   const sender = process.cpuUsage(senderCpu0);
   const senderCpuUs = (sender.user + sender.system) / TOTAL;
   agent.destroy();
@@ -195,7 +246,7 @@ async function collectEndToEnd(dir: string, bodies: readonly Uint8Array[], decod
     spans: TOTAL,
     seconds: e2eSeconds,
     peakRssMib: rss.peakMib,
-    note: `all acknowledged after ${ackSeconds.toFixed(1)} s; ${retried} retries (429/503); stored ${rowsCheck}; CPU per span: collector ${collectorCpuUs.toFixed(1)} µs, sender ${senderCpuUs.toFixed(1)} µs`,
+    note: `all acknowledged after ${ackSeconds.toFixed(1)} s; ${retried} retries (429/503); stored ${rowsCheck}; CPU µs per span: collector ${perSpanUs(cpu.engine + cpu.loop + cpu.otherNode)} (ClickHouse threads ${perSpanUs(cpu.engine)}, event loop ${perSpanUs(cpu.loop)}, other Node threads ${perSpanUs(cpu.otherNode)}), sender ${senderCpuUs.toFixed(1)}`,
   };
 }
 
@@ -243,6 +294,16 @@ async function main(): Promise<void> {
       bytes += body.length;
     }
     progress(`generated ${(bytes / 2 ** 20).toFixed(0)} MiB of OTLP/protobuf\n`);
+    const rendering: Row[] = [];
+    // what rendering costs the receiver, on one core: measured first, on a fresh heap
+    // (measured last, after the stores' runs, it swung ±40 % from run to run)
+    progress('rendering in JS …');
+    const sample = bodies.slice(0, Math.min(bodies.length, 200));
+    rendering.push(renderInJs('render in JS: receiver fast path (protobuf bytes → RowBinary)', sample, (b) => tracesProtobufToRowBinary(b), 'one core, no I/O (decoder receiver)'));
+    rendering.push(renderInJs('render in JS: protobufjs decode → rows → RowBinary (reference)', sample, (b) => spanRowsToRowBinary(tracesToRows(decodeTracesProtobuf(b))), 'one core, no I/O (requests the fast path declines)'));
+    rendering.push(renderInJs('render in JS: protobufjs decode + check (decoder engine at the door)', sample, (b) => checkTraceRequest(decodeTracesProtobuf(b)), 'one core, no I/O'));
+    progress('');
+
     const rows: Row[] = [];
 
     // 1. the collector end to end, with each decoder asked for
@@ -276,14 +337,8 @@ async function main(): Promise<void> {
       await bench.close();
     }
 
-    // 4. what rendering costs the receiver, on one core
-    progress('rendering in JS …');
-    const sample = bodies.slice(0, Math.min(bodies.length, 200));
-    rows.push(renderInJs('render in JS: receiver fast path (protobuf bytes → RowBinary)', sample, (b) => tracesProtobufToRowBinary(b), 'one core, no I/O (decoder receiver)'));
-    rows.push(renderInJs('render in JS: protobufjs decode → rows → RowBinary (reference)', sample, (b) => spanRowsToRowBinary(tracesToRows(decodeTracesProtobuf(b))), 'one core, no I/O (requests the fast path declines)'));
-    rows.push(renderInJs('render in JS: protobufjs decode + check (decoder engine at the door)', sample, (b) => checkTraceRequest(decodeTracesProtobuf(b)), 'one core, no I/O'));
-    progress('');
 
+    rows.push(...rendering);
     const table = new Table({ style: { head: [], border: [] }, head: ['method', 'spans', 'seconds', 'spans/s', 'peak RSS MiB', 'note'] });
     for (const r of rows) {
       table.push([r.method, r.spans.toLocaleString('en'), r.seconds.toFixed(2), Math.round(r.spans / r.seconds).toLocaleString('en'), r.peakRssMib === undefined ? '' : r.peakRssMib.toFixed(0), r.note]);
