@@ -337,7 +337,6 @@ async function main(): Promise<void> {
       await bench.close();
     }
 
-
     rows.push(...rendering);
     const table = new Table({ style: { head: [], border: [] }, head: ['method', 'spans', 'seconds', 'spans/s', 'peak RSS MiB', 'note'] });
     for (const r of rows) {
