@@ -5,9 +5,9 @@
  * so no span crosses into JS (bench/README.md has the figures).
  *
  * How the bytes reach the engine:
- * - embedded (chDB): the engine reads files — the ingested files themselves when their
- *   paths are plain, else the bytes written to a temporary file (in /dev/shm when there
- *   is one). chDB's connection turns an insert body into a string, so binary bodies
+ * - embedded (chDB): the engine reads files (`withEngineFiles`, engine-files.ts) — the
+ *   ingested files themselves when their paths are plain, else temporary copies (in
+ *   /dev/shm when there is one). chDB's connection turns an insert body into a string, so binary bodies
  *   cannot go through `client.insert`/`exec` values. Several files are read by one query
  *   (planned once), their rows tagged with their index in the load's `_source` column;
  * - server: the file is not on the server, so the bytes are the body of

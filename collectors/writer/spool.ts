@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fdatasync, fsync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync, writevSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { COLLECTOR_DEFAULTS } from '../../core/config/schema.js';
@@ -28,6 +28,8 @@ import { scanFrames, varint } from './spool-frame.js';
 import { decodeRowsRecord, type Lane } from './spool-record.js';
 
 const fdatasyncAsync = promisify(fdatasync);
+/** `readRecords` reads each batch into a buffer of its own */
+const NO_ARENA = Buffer.alloc(0);
 const fsyncAsync = promisify(fsync);
 
 export interface SpoolOptions {
@@ -252,15 +254,14 @@ export class Spool {
 
   /** Reads a sealed batch's records. */
   async readRecords(batch: Batch): Promise<Buffer[]> {
-    const bytes = await readFile(batch.path);
-    return scanFrames(bytes).records.map(([s, e]) => bytes.subarray(s, e));
+    return (await this.readRecordsInto(batch, NO_ARENA)).records;
   }
 
   /**
    * `readRecords` into `arena` (from its start), for a reader that reuses one buffer rather
    * than allocating a batch's worth each time: the records are views of it, valid until it
-   * is read into again. A batch larger than `arena` is read into a new buffer, returned as
-   * `arena` for next time.
+   * is read into again. A batch larger than `arena` is read into a new buffer of its size,
+   * returned as `arena` for next time.
    */
   async readRecordsInto(batch: Batch, arena: Buffer): Promise<{ records: Buffer[]; arena: Buffer }> {
     const file = await open(batch.path, 'r');
